@@ -190,7 +190,13 @@ class Tensor:
                 raise ValueError(f"backward(): got no grad for a tensor of shape {self.shape}; pass grad= of that shape")
             grad = xp.ones(self.data.shape, dtype=self.data.dtype)
         else:
-            grad = grad.data if isinstance(grad, Tensor) else self.backend.asarray(grad, dtype=self.data.dtype)
+            if isinstance(grad, Tensor):
+                if grad.backend is not self.backend:
+                    raise ValueError(
+                        f"backward(): got grad on backend {grad.backend.name!r}, wanted {self.backend.name!r}"
+                    )
+                grad = grad.data
+            grad = self.backend.asarray(grad, dtype=self.data.dtype)  # same dtype as self: no promotion
             if tuple(grad.shape) != self.shape:
                 raise ValueError(f"backward(): got grad of shape {tuple(grad.shape)}, wanted {self.shape}")
         order = topological_order(self)
@@ -208,6 +214,9 @@ class Tensor:
             for parent, grad_parent in zip(node._parents, grads_in):
                 if grad_parent is None or not parent.requires_grad:
                     continue
+                # a backward that leaked another library's array fails here, not later;
+                # NumPy scalars from full reductions become 0-d arrays
+                grad_parent = node.backend.check(grad_parent)
                 key = id(parent)
                 grads[key] = grad_parent if key not in grads else grads[key] + grad_parent
             if not retain_graph:
@@ -247,6 +256,9 @@ def topological_order(root: Tensor) -> list:
 
 def apply(op, *inputs: Tensor, **settings) -> Tensor:
     """Run ``op.forward`` on the inputs' arrays and, when gradients are wanted, record the node."""
+    for t in inputs:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op.__name__}: got a {type(t).__name__} input, wanted a Tensor (make one with minigan.tensor)")
     backend = inputs[0].backend
     for other in inputs[1:]:
         if other.backend is not backend:
@@ -296,6 +308,8 @@ def tensor(data, requires_grad: bool = False, backend=None, dtype=None) -> Tenso
 
 
 def _all_ints(values) -> bool:
+    if len(values) == 0:  # an empty list holds no ints: it becomes the default float
+        return False
     for v in values:
         if isinstance(v, (list, tuple)):
             if not _all_ints(v):

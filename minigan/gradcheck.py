@@ -34,6 +34,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, directions=None, seed=
     Returns True, or raises GradcheckError naming the input, the worst index (or
     direction), the analytic and the numeric value.
     """
+    if not eps > 0:
+        raise ValueError(f"eps: got {eps!r}, wanted a positive number")
+    if not (atol >= 0 and rtol >= 0):
+        raise ValueError(f"atol, rtol: got {atol!r}, {rtol!r}, wanted non-negative numbers")
+    if directions is not None and (not isinstance(directions, int) or isinstance(directions, bool) or directions < 1):
+        raise ValueError(f"directions: got {directions!r}, wanted None or a positive integer")
     inputs = list(inputs)
     if not inputs or not all(isinstance(t, Tensor) for t in inputs):
         raise TypeError("inputs: wanted a non-empty list of Tensors")
@@ -77,7 +83,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, directions=None, seed=
             a_values.append(float(np.sum(analytic * u)))
         a_values, n_values = np.array(a_values), np.array(n_values)
         excess = np.abs(a_values - n_values) - (atol + rtol * np.abs(n_values))
-        if excess.size and (excess.max() > 0 or not np.all(np.isfinite(a_values))):
+        # a NaN or inf on either side is a failure too (NaN > 0 would quietly be False)
+        if excess.size and (not np.all(np.isfinite(excess)) or excess.max() > 0):
             worst = int(np.nanargmax(np.where(np.isfinite(excess), excess, np.inf)))
             where = labels[worst]
             where = tuple(int(w) for w in where) if isinstance(where, tuple) else where

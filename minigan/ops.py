@@ -228,7 +228,7 @@ class Transpose(Op):
 
     @staticmethod
     def forward(ctx, x, axes=None):
-        axes = tuple(reversed(range(x.ndim))) if axes is None else tuple(axes)
+        axes = tuple(reversed(range(x.ndim))) if axes is None else tuple(a % x.ndim for a in axes)
         ctx.inverse = tuple(sorted(range(len(axes)), key=lambda i: axes[i]))
         return ctx.xp.permute_dims(x, axes)
 
@@ -439,6 +439,8 @@ def log_sigmoid(x): return apply(LogSigmoid, x)
 def pow(x, exponent):
     if not isinstance(exponent, numbers.Real) or isinstance(exponent, bool):
         raise TypeError(f"exponent: got {type(exponent).__name__}, wanted a Python number")
+    # a plain Python number: a NumPy float64 exponent would promote float32 data to float64
+    exponent = int(exponent) if isinstance(exponent, numbers.Integral) else float(exponent)
     return apply(Pow, x, p=exponent)
 
 
@@ -459,7 +461,15 @@ def _check_axis(x: Tensor, axis):
 def sum(x, axis=None, keepdims=False): return apply(Sum, x, axis=_check_axis(x, axis), keepdims=keepdims)
 def mean(x, axis=None, keepdims=False): return apply(Mean, x, axis=_check_axis(x, axis), keepdims=keepdims)
 def max(x, axis=None, keepdims=False): return apply(Max, x, axis=_check_axis(x, axis), keepdims=keepdims)
-def transpose(x, axes=None): return apply(Transpose, x, axes=axes)
+
+
+def transpose(x, axes=None):
+    if axes is not None:
+        axes = tuple(axes)
+        in_range = all(isinstance(a, int) and -x.ndim <= a < x.ndim for a in axes)
+        if not in_range or sorted(a % x.ndim for a in axes) != list(range(x.ndim)):
+            raise ValueError(f"axes: got {axes!r}, wanted None or a permutation of the {x.ndim} axes")
+    return apply(Transpose, x, axes=axes)
 
 
 def reshape(x, shape):
@@ -478,12 +488,24 @@ def getitem(x, index):
     """x[index]: basic indices (ints, slices, ...) or a 1-D integer array of rows."""
     if isinstance(index, Tensor):
         index = index.data
-    if isinstance(index, list) or hasattr(index, "dtype"):
+    if isinstance(index, numbers.Integral) and not isinstance(index, bool):
+        index = int(index)  # a NumPy integer is a plain int index, not a 0-d array of rows
+    elif isinstance(index, list) or hasattr(index, "dtype"):
         indices = x.backend.asarray(index)
         if indices.ndim != 1 or not x.xp.isdtype(indices.dtype, "integral"):
             raise IndexError(f"index: got an array of shape {tuple(indices.shape)}, wanted a 1-D integer array of rows")
         return apply(Take, x, indices=indices)
     index = index if isinstance(index, tuple) else (index,)
+    for entry in index:
+        # an array inside a tuple would be NumPy "advanced" indexing, whose repeats
+        # Index.backward would overwrite instead of adding up: refuse it
+        if not (entry is None or entry is Ellipsis or isinstance(entry, slice)
+                or (isinstance(entry, numbers.Integral) and not isinstance(entry, bool))):
+            raise IndexError(
+                f"index: got {type(entry).__name__} inside a tuple, wanted ints, slices, ... or None "
+                "(index rows with one 1-D integer array: x[rows])"
+            )
+    index = tuple(int(e) if isinstance(e, numbers.Integral) else e for e in index)
     if Ellipsis not in index:
         index = index + (Ellipsis,)  # the array API wants every axis named
     return apply(Index, x, index=index)

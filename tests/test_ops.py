@@ -1,0 +1,319 @@
+"""Every op from one table: gradients against finite differences, forwards against NumPy.
+
+``OPS`` maps a name to a ``Case``: how to build the op from tensors, the NumPy reference
+for its forward, and a hypothesis strategy that draws the inputs (float64 host arrays,
+kept inside the op's domain: log sees positive numbers, divisors and kinks stay away
+from 0, max sees no ties) together with the op's settings (axis, exponent, index, ...).
+The tests below run every row on every backend in ``BACKENDS``.
+"""
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import numpy.testing as npt
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import BACKENDS, arrays, away_from_zero, broadcast_pair, distinct, shapes
+
+import minigan
+from minigan import ops
+
+
+@dataclass(frozen=True)
+class Case:
+    build: Callable  # (*tensors, **settings) -> Tensor
+    reference: Callable  # (*float64 NumPy arrays, **settings) -> NumPy array
+    inputs: st.SearchStrategy  # draws (arrays, settings)
+
+
+# ---- input strategies: (tuple of float64 arrays, dict of settings) ------------------------
+@st.composite
+def unary(draw, values=arrays):
+    return (draw(values(draw(shapes()))),), {}
+
+
+@st.composite
+def binary(draw, values_b=arrays):
+    shape_a, shape_b = draw(broadcast_pair())
+    return (draw(arrays(shape_a)), draw(values_b(shape_b))), {}
+
+
+@st.composite
+def with_scalar(draw, values=arrays):
+    """One array and a Python float c (the op mixes them: x + c, c / x, ...)."""
+    c = draw(st.floats(-3.0, 3.0, allow_nan=False).filter(lambda c: abs(c) > 0.1))
+    return (draw(values(draw(shapes()))),), {"c": c}
+
+
+@st.composite
+def power(draw):
+    """x ** p: integer powers on any sign, other powers on positive x only."""
+    p = draw(st.sampled_from([2, 3, -1, 0.5, 1.5, -2.5]))
+    shape = draw(shapes())
+    x = draw(arrays(shape, -2.0, 2.0) if p in (2, 3) else arrays(shape, 0.3, 2.0))
+    return (x,), {"p": p}
+
+
+@st.composite
+def leaky(draw):
+    x = draw(away_from_zero(draw(shapes()), 0.05, 3.0))
+    return (x,), {"slope": draw(st.sampled_from([0.0, 0.01, 0.2, 0.5]))}
+
+
+@st.composite
+def matmul_pair(draw):
+    """(m, n) @ (n, p), and batched forms whose leading axes broadcast."""
+    m, n, p, b = (draw(st.integers(1, 4)) for _ in range(4))
+    batch_a, batch_b = draw(st.sampled_from([((), ()), ((b,), ()), ((), (b,)), ((1,), (b,)), ((b,), (b,))]))
+    return (draw(arrays(batch_a + (m, n))), draw(arrays(batch_b + (n, p)))), {}
+
+
+@st.composite
+def reduction(draw, values=arrays):
+    """An array and axis = None, an int or a tuple (negative axes too), keepdims or not."""
+    shape = draw(shapes())
+    ndim = len(shape)
+    axis_int = st.integers(-ndim, ndim - 1)
+    axis_tuple = st.lists(st.integers(0, ndim - 1), unique=True, max_size=ndim).flatmap(
+        lambda axes: st.tuples(*[st.sampled_from([a, a - ndim]) for a in axes])
+    )
+    axis = draw(st.one_of(st.none(), axis_int, axis_tuple))
+    return (draw(values(shape)),), {"axis": axis, "keepdims": draw(st.booleans())}
+
+
+@st.composite
+def reshaping(draw):
+    shape = draw(shapes())
+    size = int(np.prod(shape))
+    target = draw(st.sampled_from([(size,), (-1,), shape[::-1], (1, size), shape + (1,), (size, -1)]))
+    return (draw(arrays(shape)),), {"shape": target}
+
+
+@st.composite
+def permuting(draw):
+    shape = draw(shapes())
+    ndim = len(shape)
+    perm = draw(st.permutations(range(ndim)))
+    signed = tuple(draw(st.sampled_from([a, a - ndim])) for a in perm)  # e.g. (-1, 0) for (1, 0)
+    axes = draw(st.sampled_from([None, signed]))
+    return (draw(arrays(shape)),), {"axes": axes}
+
+
+@st.composite
+def concatenating(draw):
+    base = draw(shapes())
+    axis = draw(st.integers(-len(base), len(base) - 1))
+    sizes = draw(st.lists(st.integers(1, 3), min_size=1, max_size=3))
+    parts = []
+    for n in sizes:
+        shape = list(base)
+        shape[axis] = n
+        parts.append(draw(arrays(tuple(shape))))
+    return tuple(parts), {"axis": axis}
+
+
+@st.composite
+def basic_index(draw):
+    """x[index] with an int or a slice (steps of either sign) for a prefix of the axes."""
+    shape = draw(shapes())
+    index = []
+    for n in shape[: draw(st.integers(1, len(shape)))]:
+        as_int = st.integers(-n, n - 1)
+        bound = st.one_of(st.none(), st.integers(-n, n))
+        as_slice = st.builds(slice, bound, bound, st.sampled_from([None, 1, 2, -1, -2]))
+        index.append(draw(st.one_of(as_int, as_slice)))
+    return (draw(arrays(shape)),), {"index": tuple(index) if len(index) > 1 else index[0]}
+
+
+@st.composite
+def row_index(draw):
+    """x[rows] with a 1-D integer array of rows that may repeat (a list or a NumPy array)."""
+    shape = draw(shapes())
+    rows = draw(st.lists(st.integers(0, shape[0] - 1), min_size=1, max_size=6))
+    rows = draw(st.sampled_from([rows, np.array(rows, dtype=np.int64)]))
+    return (draw(arrays(shape)),), {"rows": rows}
+
+
+def positive(shape):
+    return arrays(shape, 0.1, 3.0)
+
+
+def kinked(shape):  # relu and leaky_relu have a kink at 0: finite differences must not cross it
+    return away_from_zero(shape, 0.05, 3.0)
+
+
+# ---- NumPy references for the nonlinear ones ------------------------------------------------
+def np_sigmoid(x):
+    return np.exp(-np.logaddexp(0.0, -x))
+
+
+def np_leaky_relu(x, slope):
+    return np.where(x > 0, x, slope * x)
+
+
+def np_max(x, axis, keepdims):
+    return np.max(x, axis=axis, keepdims=keepdims)
+
+
+# ---- the table ------------------------------------------------------------------------------
+OPS = {
+    "add": Case(lambda a, b: a + b, lambda a, b: a + b, binary()),
+    "sub": Case(lambda a, b: a - b, lambda a, b: a - b, binary()),
+    "mul": Case(lambda a, b: a * b, lambda a, b: a * b, binary()),
+    "div": Case(lambda a, b: a / b, lambda a, b: a / b, binary(values_b=away_from_zero)),
+    "neg": Case(lambda x: -x, lambda x: -x, unary()),
+    "add_scalar": Case(lambda x, c: x + c, lambda x, c: x + c, with_scalar()),
+    "rsub_scalar": Case(lambda x, c: c - x, lambda x, c: c - x, with_scalar()),
+    "rmul_scalar": Case(lambda x, c: c * x, lambda x, c: c * x, with_scalar()),
+    "rdiv_scalar": Case(lambda x, c: c / x, lambda x, c: c / x, with_scalar(values=away_from_zero)),
+    "pow": Case(lambda x, p: x**p, lambda x, p: x**p, power()),
+    "matmul": Case(lambda a, b: a @ b, lambda a, b: a @ b, matmul_pair()),
+    "sum": Case(ops.sum, lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims), reduction()),
+    "mean": Case(ops.mean, lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims), reduction()),
+    "max": Case(ops.max, np_max, reduction(values=distinct)),
+    "reshape": Case(ops.reshape, lambda x, shape: np.reshape(x, shape), reshaping()),
+    "transpose": Case(ops.transpose, lambda x, axes: np.transpose(x, axes), permuting()),
+    "concat": Case(
+        lambda *xs, axis: ops.concat(xs, axis=axis), lambda *xs, axis: np.concatenate(xs, axis=axis), concatenating()
+    ),
+    "index_basic": Case(lambda x, index: x[index], lambda x, index: x[index], basic_index()),
+    "index_rows": Case(lambda x, rows: x[rows], lambda x, rows: x[np.asarray(rows)], row_index()),
+    "exp": Case(ops.exp, np.exp, unary()),
+    "log": Case(ops.log, np.log, unary(values=positive)),
+    "tanh": Case(ops.tanh, np.tanh, unary()),
+    "sigmoid": Case(ops.sigmoid, np_sigmoid, unary()),
+    "relu": Case(ops.relu, lambda x: np.maximum(x, 0.0), unary(values=kinked)),
+    "leaky_relu": Case(ops.leaky_relu, np_leaky_relu, leaky()),
+    "softplus": Case(ops.softplus, lambda x: np.logaddexp(0.0, x), unary()),
+    "log_sigmoid": Case(ops.log_sigmoid, lambda x: -np.logaddexp(0.0, -x), unary()),
+}
+
+
+def leaves(hosts, backend, dtype):
+    return [minigan.tensor(h, requires_grad=True, backend=backend, dtype=dtype) for h in hosts]
+
+
+# ---- the properties --------------------------------------------------------------------------
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", sorted(OPS))
+@given(data=st.data())
+def test_backward_matches_finite_differences(name, backend, data):
+    case = OPS[name]
+    hosts, settings = data.draw(case.inputs)
+    minigan.gradcheck(lambda *xs: case.build(*xs, **settings), leaves(hosts, backend, "float64"))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", sorted(OPS))
+@given(data=st.data())
+def test_forward_matches_numpy(name, backend, data):
+    """float64 matches the reference closely; float32 stays float32, forward and backward."""
+    case = OPS[name]
+    hosts, settings = data.draw(case.inputs)
+    y = case.build(*leaves(hosts, backend, "float64"), **settings)
+    expected = case.reference(*hosts, **settings)
+    assert y.shape == np.shape(expected)
+    npt.assert_allclose(y.numpy(), expected, rtol=1e-12, atol=1e-12)
+
+    # float32 in, float32 out: no promotion by the op or by a Python scalar in it
+    xs = leaves(hosts, backend, "float32")
+    float32 = xs[0].backend.xp.float32
+    y = case.build(*xs, **settings)
+    assert y.dtype == float32
+    y.backward(np.ones(y.shape))
+    for x in xs:
+        assert x.grad.dtype == float32 and tuple(x.grad.shape) == x.shape
+    # the float32 forward is the float64 one rounded (inputs rounded the same way first)
+    expected = case.reference(*[h.astype(np.float32).astype(np.float64) for h in hosts], **settings)
+    npt.assert_allclose(y.numpy(), expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_max_splits_the_gradient_among_ties(backend):
+    """Where several elements share the maximum, each gets an equal share of grad_y."""
+    host = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])
+    x = minigan.tensor(host, requires_grad=True, backend=backend, dtype="float64")
+    ops.max(x, axis=1).backward(np.array([6.0, 3.0]))
+    npt.assert_allclose(x.backend.to_host(x.grad), [[0.0, 3.0, 3.0], [1.0, 1.0, 1.0]])
+    x.zero_grad()
+    ops.max(x).backward()  # the two 3.0s tie over the whole array
+    npt.assert_allclose(x.backend.to_host(x.grad), [[0.0, 0.5, 0.5], [0.0, 0.0, 0.0]])
+
+
+# ---- numerically stable forms -------------------------------------------------------------
+EXTREME = np.array([-1e4, -100.0, -88.8, -20.0, -1.0, 0.0, 1.0, 20.0, 88.8, 100.0, 1e4])
+STABLE = {  # name -> (op, f(x), f'(x)), references in stable float64 forms
+    "sigmoid": (ops.sigmoid, np_sigmoid, lambda x: np_sigmoid(x) * np_sigmoid(-x)),
+    "softplus": (ops.softplus, lambda x: np.logaddexp(0.0, x), np_sigmoid),
+    "log_sigmoid": (ops.log_sigmoid, lambda x: -np.logaddexp(0.0, -x), lambda x: np_sigmoid(-x)),
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(STABLE))
+def test_stable_at_extreme_inputs(name, dtype, backend):
+    """sigmoid, softplus, log_sigmoid: finite values and gradients at +-1e4, no overflow warning."""
+    op, f, df = STABLE[name]
+    x = minigan.tensor(EXTREME, requires_grad=True, backend=backend, dtype=dtype)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        y = op(x)
+        y.backward(np.ones(y.shape))
+    value, grad = y.numpy(), x.backend.to_host(x.grad)
+    assert np.all(np.isfinite(value)) and np.all(np.isfinite(grad))
+    x_rounded = EXTREME.astype(dtype).astype(np.float64)
+    npt.assert_allclose(value, f(x_rounded), rtol=1e-6, atol=1e-6)
+    npt.assert_allclose(grad, df(x_rounded), rtol=1e-6, atol=1e-6)
+
+
+# ---- the same ops as Tensor methods ---------------------------------------------------------
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_methods_call_the_same_ops(backend):
+    host = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
+    x = minigan.tensor(host, backend=backend, dtype="float64")
+    pairs = [
+        (x.exp(), np.exp(host)), (x.tanh(), np.tanh(host)), (x.sigmoid(), np_sigmoid(host)),
+        (x.relu(), np.maximum(host, 0)), (x.leaky_relu(0.1), np_leaky_relu(host, 0.1)),
+        (x.softplus(), np.logaddexp(0, host)), (x.log_sigmoid(), -np.logaddexp(0, -host)),
+        ((x * x).log(), np.log(host * host)), (x.sum(axis=1), host.sum(axis=1)),
+        (x.mean(axis=0, keepdims=True), host.mean(axis=0, keepdims=True)), (x.max(), host.max()),
+        (x.reshape(3, 2), host.reshape(3, 2)), (x.reshape((6,)), host.reshape(6)), (x.T, host.T),
+        (x.transpose((1, 0)), host.T), (x @ x.T, host @ host.T), (x**2, host**2), (2.0 - x, 2.0 - host),
+        (1.0 + x, 1.0 + host), (3.0 / x, 3.0 / host), (x / 4, host / 4), (x - 1, host - 1),
+    ]
+    for got, expected in pairs:
+        npt.assert_allclose(got.numpy(), expected, rtol=1e-12)
+
+
+# ---- bad inputs get a clear error --------------------------------------------------------------
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bad_arguments_raise(backend):
+    x = minigan.tensor(np.ones((2, 3)), backend=backend)
+    with pytest.raises(ValueError, match="axis"):
+        ops.sum(x, axis=2)
+    with pytest.raises(ValueError, match="axes"):
+        ops.transpose(x, (0, 0))
+    with pytest.raises(ValueError, match="matmul"):
+        ops.matmul(x, minigan.tensor(np.ones(3), backend=backend))
+    with pytest.raises(TypeError, match="exponent"):
+        ops.pow(x, x)
+    with pytest.raises(ValueError, match="slope"):
+        ops.leaky_relu(x, 1.5)
+    with pytest.raises(IndexError, match="1-D integer array"):
+        x[np.array([[0, 1]])]
+    with pytest.raises(IndexError, match="inside a tuple"):
+        x[:, [0, 0]]  # NumPy advanced indexing: refused, its repeats would lose gradient
+    with pytest.raises(TypeError, match="operand"):
+        x + "a"
+    with pytest.raises(TypeError, match="Tensor"):
+        ops.exp(np.ones(3))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_numpy_integer_index_is_a_plain_index(backend):
+    x = minigan.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, backend=backend, dtype="float64")
+    y = x[np.int64(1)]
+    assert y.shape == (3,)
+    y.sum().backward()
+    npt.assert_array_equal(x.backend.to_host(x.grad), [[0, 0, 0], [1, 1, 1]])
