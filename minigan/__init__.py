@@ -6,10 +6,12 @@ matplotlib when a figure is drawn.
 from minigan.autograd import Tensor, is_grad_enabled, no_grad, tensor
 from minigan.backend import Backend, BackendUnavailable, get_backend, gpu_available
 from minigan.gradcheck import GradcheckError, gradcheck
+from minigan import data, losses, metrics, nn, optim  # noqa: E402  (the building blocks, after the engine)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Backend", "BackendUnavailable", "GradcheckError", "Tensor", "get_backend", "gpu_available",
     "gradcheck", "is_grad_enabled", "no_grad", "tensor",
+    "data", "losses", "metrics", "nn", "optim",
 ]

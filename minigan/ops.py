@@ -20,6 +20,8 @@ def _lift(value, like: Tensor) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if isinstance(value, numbers.Number):
+        if not isinstance(value, numbers.Integral) and not like.backend.is_float(like.data):
+            raise TypeError(f"operand: got the float {value!r} with an integer tensor, wanted an integer (or a float tensor)")
         return Tensor(like.backend.xp.asarray(value, dtype=like.data.dtype), like.backend)
     raise TypeError(f"operand: got {type(value).__name__}, wanted a Tensor or a Python number")
 

@@ -274,3 +274,11 @@ def test_item_and_numpy(backend):
     npt.assert_array_equal(host, [1.0, 2.0])
     with pytest.raises(ValueError, match="one element"):
         minigan.tensor([1.0, 2.0], backend=backend).item()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_float_with_an_integer_tensor_is_refused_not_truncated(backend):
+    counts = minigan.tensor([1, 2, 3], backend=backend)
+    with pytest.raises(TypeError, match="operand: got the float 0.5 with an integer tensor"):
+        counts * 0.5
+    assert (counts * 2).numpy().tolist() == [2, 4, 6]
