@@ -1,0 +1,71 @@
+"""python -m minigan.assignments list | release A2 --out DIR | grade A2 [--path DIR] [--json]
+
+Exit status: 0 on success (for ``grade``: full marks only), 1 when a grade is not full
+marks, 2 for a usage error (a bad argument, an unknown assignment, a missing copy).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from minigan.assignments.catalog import ASSIGNMENTS, SOURCE_ROOT
+from minigan.assignments.grade import format_table, grade
+from minigan.assignments.regions import find_all_regions
+from minigan.assignments.release import release
+
+
+def list_assignments() -> str:
+    """Every assignment, its parts, points and where each part's region is."""
+    regions = find_all_regions(SOURCE_ROOT / "minigan")
+    lines = []
+    for a in ASSIGNMENTS.values():
+        lines.append(f"{a.id}  {a.title}  ({a.points} points, {a.time_limit:g} s per part)")
+        for p in a.parts:
+            where = ", ".join(f"{r.path.relative_to(SOURCE_ROOT)}:{r.begin + 1}" for r in regions.get(p.id, []))
+            lines.append(f"  {p.id:<5} {p.points:>2}  {p.title}  [{where or 'region missing'}]")
+    return "\n".join(lines)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m minigan.assignments", description=__doc__.splitlines()[0])
+    commands = top.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="the assignments, their parts and points")
+    rel = commands.add_parser("release", help="write a student copy with an assignment's regions blanked")
+    rel.add_argument("assignment", help="A1, A2, A3 or A4")
+    rel.add_argument("--out", required=True, help="a new (or empty) folder for the copy")
+    rel.add_argument("--parts", help="blank only these parts, e.g. A2.3,A2.4 (default: all of them)")
+    gr = commands.add_parser("grade", help="grade an assignment on a copy")
+    gr.add_argument("assignment", help="A1, A2, A3 or A4")
+    gr.add_argument("--path", help="the copy to grade (default: the minigan being run, the solution key)")
+    gr.add_argument("--parts", help="grade only these parts, e.g. A2.3,A2.4")
+    gr.add_argument("--time-limit", type=float, help="seconds per part (default: the assignment's)")
+    gr.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    return top
+
+
+def split(text):
+    """"A2.3,A2.4" -> ["A2.3", "A2.4"]; None stays None (every part)."""
+    return None if text is None else [p.strip() for p in text.split(",") if p.strip()]
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            print(list_assignments())
+            return 0
+        if args.command == "release":
+            out = release(args.assignment, args.out, parts=split(args.parts))
+            print(f"wrote a student copy of {args.assignment.upper()} to {out} (see its ASSIGNMENT.md)")
+            return 0
+        report = grade(args.assignment, args.path, parts=split(args.parts), time_limit=args.time_limit)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, indent=2) if args.json else format_table(report))
+    return 0 if report["full_marks"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

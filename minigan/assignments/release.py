@@ -1,0 +1,103 @@
+"""Write a student copy: the package with one assignment's regions blanked, ready to install.
+
+The copy holds the minigan package, the packaging files (so ``pip install -e .`` works),
+the tutorials and tests that matter for the assignment, and an ASSIGNMENT.md that lists
+the parts. In it, each region of the assignment's parts becomes
+
+    raise NotImplementedError("A2.3: implement MinimaxGeneratorLoss.backward (hint: ...)")
+
+at the region's indentation, between the kept markers. Every other region keeps its
+solution: earlier assignments' (the student builds on them) and later ones' (so the rest
+of the library, its tutorials and its demo still run).
+"""
+from __future__ import annotations
+
+import glob
+import shutil
+from pathlib import Path
+
+from minigan.assignments.catalog import SOURCE_ROOT
+from minigan.assignments.catalog import assignment as find_assignment
+from minigan.assignments.regions import find_all_regions, placeholder, rewrite_regions
+
+PROJECT_FILES = ("setup.cfg", "pyproject.toml", "README.md", "LICENSE")
+SHARED_TESTS = ("tests/conftest.py", "tests/strategies.py")
+
+
+def message(part) -> str:
+    """The words of the NotImplementedError that stands in for a part's region."""
+    return f"{part.id}: implement {part.title} (hint: {part.hint})"
+
+
+def release(name: str, out, parts=None, source=None) -> Path:
+    """Write a student copy of assignment ``name`` to the new (or empty) folder ``out``.
+
+    parts   optional list of part ids to blank (default: every part of the assignment)
+    source  the solution key to copy from (default: the folder holding this minigan)
+    Returns the copy's path.
+    """
+    chosen = find_assignment(name)
+    source = SOURCE_ROOT if source is None else Path(source).resolve()
+    blank = [p for p in chosen.parts if parts is None or p.id in {str(q).upper() for q in parts}]
+    if parts is not None and len(blank) != len(set(parts)):
+        ids = ", ".join(p.id for p in chosen.parts)
+        raise ValueError(f"parts: got {list(parts)}, wanted parts of {chosen.id}: {ids}")
+    out = Path(out).expanduser().resolve()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ValueError(f"out: got {str(out)!r}, which exists and is not an empty folder; wanted a new folder")
+    regions = find_all_regions(source / "minigan")
+    missing = [p.id for p in blank if p.id not in regions]
+    if missing:
+        raise ValueError(f"source: no '# BEGIN SOLUTION' region for {', '.join(missing)} in {source / 'minigan'}")
+
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source / "minigan", out / "minigan", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for name_ in PROJECT_FILES:
+        if (source / name_).is_file():
+            shutil.copy2(source / name_, out / name_)
+    for pattern in SHARED_TESTS + tuple(chosen.tests) + tuple(chosen.tutorials):
+        for found in sorted(glob.glob(str(source / pattern))):
+            target = out / Path(found).relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(found, target)
+
+    # blank the chosen parts, file by file (a part may have regions in several files)
+    by_file: dict[Path, dict[str, str]] = {}
+    for part in blank:
+        for region in regions[part.id]:
+            copy = out / Path(region.path).resolve().relative_to(source)
+            by_file.setdefault(copy, {})[part.id] = placeholder(message(part))
+    for path, code in sorted(by_file.items()):
+        rewrite_regions(path, code)
+    (out / "ASSIGNMENT.md").write_text(readme(chosen, blank), encoding="utf-8")
+    return out
+
+
+def readme(chosen, blank) -> str:
+    """ASSIGNMENT.md for the copy: what to write, where, for how many points, how to check."""
+    rows = "\n".join(f"| {p.id} | {p.title} | {p.points} |" for p in blank)
+    rows = rows or "| - | nothing: every part is already solved | - |"
+    return f"""# {chosen.id}: {chosen.title}
+
+Each part below is a function body in the minigan package that now raises
+`NotImplementedError("{chosen.id}.1: implement ...")` with a hint. Find them with
+
+    grep -rn "BEGIN SOLUTION {chosen.id}" minigan
+
+and write each body between its `# BEGIN SOLUTION` and `# END SOLUTION` lines (leave the
+markers where they are).
+
+| part | what to write | points |
+|------|---------------|--------|
+{rows}
+
+Set up and check your work (the same checks your teacher will run):
+
+    pip install -e ".[test]"
+    python -m minigan.assignments grade {chosen.id}
+    python -m pytest tests
+
+The grade prints one line of feedback per part: a failed gradient check names the op, the
+input and the worst index. Each part runs in its own process with a time limit of
+{chosen.time_limit:g} seconds.
+"""
