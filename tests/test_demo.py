@@ -1,0 +1,263 @@
+"""python -m minigan.demo: tiny runs on every dataset, every file it writes, every error path.
+
+Runs call ``demo.main([...])`` in-process (capsys captures what it prints); one test runs
+the real command in a subprocess to check that a failure prints no traceback.
+"""
+import contextlib
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from matplotlib import image as mpimg
+from PIL import Image
+
+import minigan
+from minigan import demo, digits_features
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+FIGURES = ("losses.png", "discriminator.png", "samples.png")
+
+
+def run(capsys, *argv):
+    """(exit status, stdout, stderr) of the demo run in-process."""
+    status = demo.main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def read_history(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def assert_figures(out):
+    for name in FIGURES:
+        path = out / name
+        assert path.read_bytes()[:8] == PNG_SIGNATURE, name
+        pixels = mpimg.imread(path)
+        assert float(np.var(pixels[..., :3])) > 1e-3, f"{name} is blank"
+    with Image.open(out / "training.gif") as gif:
+        assert gif.format == "GIF" and gif.n_frames >= 2
+
+
+@pytest.fixture(scope="module")
+def ring_run(tmp_path_factory):
+    """One tiny ring run shared by the tests that only read its output (and what it printed)."""
+    out = tmp_path_factory.mktemp("ring") / "out"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        status = demo.main(["--steps", "12", "--batch-size", "32", "--out", str(out), "--no-progress",
+                            "--checkpoint-every", "5"])
+    assert status == 0
+    (out.parent / "printed.txt").write_text(printed.getvalue())
+    return out
+
+
+def test_ring_run_writes_every_file(ring_run):
+    assert sorted(os.listdir(ring_run)) == sorted(demo.FILES)     # and no temporary files left over
+    assert_figures(ring_run)
+    results = json.loads((ring_run / "metrics.json").read_text())
+    assert results["dataset"] == "ring" and results["backend"] == "numpy" and results["steps"] == 12
+    assert results["seed"] == 0 and results["seconds"] > 0
+    assert results["modes_total"] == 8 and 0 <= results["modes_covered"] <= 8
+    assert 0.0 <= results["high_quality_fraction"] <= 1.0
+    assert results["config"]["m"] == 32
+    rows = read_history(ring_run / "history.csv")
+    assert [int(r["step"]) for r in rows] == list(range(1, 13))
+    assert set(rows[0]) == {"step", "d_loss", "g_loss", "value", "d_real", "d_fake", "g_grad_norm"}
+    with np.load(ring_run / "checkpoint.npz", allow_pickle=False) as saved:
+        assert int(saved["step"]) == 12
+
+
+def test_the_summary_names_the_files(ring_run):
+    printed = (ring_run.parent / "printed.txt").read_text()
+    assert "training a GAN on ring (numpy) to step 12" in printed
+    assert "modes_covered=" in printed and "high_quality_fraction=" in printed
+    for name in demo.FILES:
+        assert name in printed
+
+
+@pytest.mark.parametrize("dataset, key", [("grid", "modes_covered"), ("gaussian1d", "js_divergence")])
+def test_tiny_run_on_each_toy_dataset(tmp_path, capsys, dataset, key):
+    out = tmp_path / "out"
+    status, printed, err = run(capsys, "--dataset", dataset, "--steps", "4", "--batch-size", "32", "--out", str(out),
+                               "--k", "2", "--loss", "minimax", "--optimizer", "sgd", "--lr", "0.01", "--seed", "3",
+                               "--backend", "auto", "--quiet")
+    assert (status, printed, err) == (0, "", "")               # --quiet: nothing printed
+    results = json.loads((out / "metrics.json").read_text())
+    assert results["dataset"] == dataset and results["seed"] == 3 and key in results
+    assert results["backend"] == ("cupy" if minigan.gpu_available() else "numpy")   # what "auto" picked
+    assert results["config"]["k"] == 2 and results["config"]["loss"] == "minimax"
+    assert results["config"]["optimizer"] == "sgd" and results["config"]["lr"] == 0.01
+    if dataset == "gaussian1d":
+        assert 0.0 <= results["js_divergence"] <= np.log(2)
+    else:
+        assert results["modes_total"] == 25
+    assert_figures(out)
+
+
+def test_tiny_digits_run(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(digits_features, "STEPS", 60)       # a rough classifier is enough here
+    out = tmp_path / "out"
+    status, _, err = run(capsys, "--dataset", "digits", "--steps", "3", "--batch-size", "16", "--out", str(out))
+    assert status == 0, err
+    results = json.loads((out / "metrics.json").read_text())
+    assert results["dataset"] == "digits"
+    assert 0 <= results["classes_covered"] <= 10 and results["frechet_distance"] >= 0.0
+    assert_figures(out)
+    assert os.listdir(tmp_path / "cache") == [os.path.basename(digits_features.cache_file())]
+
+
+def test_resume_continues_the_history(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run(capsys, "--steps", "6", "--batch-size", "16", "--out", str(out))[0] == 0
+    before = read_history(out / "history.csv")
+    status, printed, err = run(capsys, "--resume", str(out / "checkpoint.npz"), "--steps", "10", "--out", str(out))
+    assert status == 0, err
+    assert "resumed at step 6" in printed
+    after = read_history(out / "history.csv")
+    assert [int(r["step"]) for r in after] == list(range(1, 11))
+    assert after[:6] == before                                   # the earlier rows are kept as they were
+    results = json.loads((out / "metrics.json").read_text())
+    assert results["steps"] == 10 and results["resumed_from"] == 6 and results["config"]["m"] == 16
+    with np.load(out / "checkpoint.npz", allow_pickle=False) as saved:
+        assert int(saved["step"]) == 10
+
+
+def test_resume_into_another_folder_keeps_the_earlier_rows(tmp_path, capsys, ring_run):
+    status, _, err = run(capsys, "--resume", str(ring_run / "checkpoint.npz"), "--steps", "14",
+                         "--out", str(tmp_path / "b"))
+    assert status == 0, err
+    assert [int(r["step"]) for r in read_history(tmp_path / "b" / "history.csv")] == list(range(1, 15))
+    assert read_history(tmp_path / "b" / "history.csv")[:12] == read_history(ring_run / "history.csv")
+
+
+# ---- errors: one line, the right exit status, nothing in --out destroyed --------------------
+@pytest.fixture
+def full_out(tmp_path):
+    """An --out folder holding an earlier run's files (stand-ins), to check none is destroyed."""
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in demo.FILES:
+        (out / name).write_bytes(b"earlier " + name.encode())
+    return out
+
+
+def assert_untouched(out):
+    assert sorted(os.listdir(out)) == sorted(demo.FILES)
+    for name in demo.FILES:
+        assert (out / name).read_bytes() == b"earlier " + name.encode()
+
+
+def assert_one_line(err, *words):
+    assert err.count("\n") == 1 and err.endswith("\n"), err
+    assert "Traceback" not in err
+    for word in words:
+        assert word in err, err
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--backend", "tpu"], ["--backend", "invalid choice", "numpy"]),
+    (["--dataset", "cifar"], ["--dataset", "invalid choice", "ring"]),
+    (["--frobnicate"], ["unrecognized arguments: --frobnicate", "--help"]),
+    (["--steps", "0"], ["--steps", "got '0'", "positive integer"]),
+    (["--steps", "ten"], ["--steps", "got 'ten'"]),
+    (["--batch-size", "-4"], ["--batch-size", "positive integer"]),
+    (["--k", "0"], ["--k", "positive integer"]),
+    (["--lr", "0"], ["--lr", "positive number"]),
+    (["--lr=-1e-3"], ["--lr", "positive number"]),
+    (["--lr", "nan"], ["--lr", "positive number"]),
+    (["--seed", "-1"], ["--seed", "integer >= 0"]),
+    (["--loss", "wasserstein"], ["--loss", "invalid choice"]),
+])
+def test_usage_errors_exit_2_with_one_line(capsys, full_out, argv, words):
+    status, out, err = run(capsys, *argv, "--out", str(full_out))
+    assert status == 2 and out == ""
+    assert_one_line(err, "error:", *words)
+    assert_untouched(full_out)
+
+
+def test_help_exits_0(capsys):
+    status, out, _ = run(capsys, "--help")
+    assert status == 0 and "--backend" in out and "--resume" in out
+
+
+def test_missing_resume_file(capsys, full_out):
+    status, _, err = run(capsys, "--resume", str(full_out / "nope.npz"), "--out", str(full_out))
+    assert status == 1
+    assert_one_line(err, "--resume", "no such file", "checkpoint.npz")
+    assert_untouched(full_out)
+
+
+def test_corrupt_resume_file(capsys, full_out):
+    # full_out/checkpoint.npz holds a few bytes of text: not a checkpoint
+    status, _, err = run(capsys, "--resume", str(full_out / "checkpoint.npz"), "--out", str(full_out))
+    assert status == 1
+    assert_one_line(err, "--resume", "not a readable .npz")
+    assert_untouched(full_out)
+
+
+def test_truncated_resume_file(tmp_path, capsys, ring_run):
+    good = (ring_run / "checkpoint.npz").read_bytes()
+    broken = tmp_path / "checkpoint.npz"
+    broken.write_bytes(good[: len(good) // 2])
+    status, _, err = run(capsys, "--resume", str(broken), "--out", str(tmp_path / "out"))
+    assert status == 1
+    assert_one_line(err, "--resume", "truncated or corrupt")
+    assert broken.read_bytes() == good[: len(good) // 2]
+
+
+def test_resume_with_a_conflicting_option(capsys, ring_run, full_out):
+    status, _, err = run(capsys, "--resume", str(ring_run / "checkpoint.npz"), "--dataset", "grid",
+                         "--out", str(full_out))
+    assert status == 2
+    assert_one_line(err, "--dataset grid", "conflicts", "ring")
+    status, _, err = run(capsys, "--resume", str(ring_run / "checkpoint.npz"), "--steps", "12",
+                         "--out", str(full_out))
+    assert status == 2
+    assert_one_line(err, "already at step 12", "--steps")
+    assert_untouched(full_out)
+
+
+def test_a_diverged_run(capsys, full_out):
+    status, _, err = run(capsys, "--steps", "30", "--batch-size", "16", "--lr", "1e30", "--out", str(full_out))
+    assert status == 1
+    assert_one_line(err, "training diverged", "nan at step", "--lr")
+    assert_untouched(full_out)
+
+
+def test_unwritable_out(tmp_path, capsys):
+    a_file = tmp_path / "results.txt"
+    a_file.write_text("keep me")
+    for out in (a_file, a_file / "sub"):                    # a file, and a folder under a file
+        status, _, err = run(capsys, "--steps", "2", "--out", str(out))
+        assert status == 1
+        assert_one_line(err, "--out", "cannot write", "choose another folder")
+    assert a_file.read_text() == "keep me"
+
+
+@pytest.mark.skipif(minigan.gpu_available(), reason="this machine has a GPU: cupy works here")
+def test_cupy_without_a_gpu(capsys, full_out):
+    status, _, err = run(capsys, "--backend", "cupy", "--out", str(full_out))
+    assert status == 1
+    assert_one_line(err, "cupy", "--backend numpy")
+    assert_untouched(full_out)
+
+
+def test_the_real_command_prints_no_traceback(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "minigan.demo", "--resume", str(tmp_path / "missing.npz"),
+                             "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and result.stdout == ""
+    assert_one_line(result.stderr, "python -m minigan.demo: error: --resume", "no such file")
+
+
+def test_importing_minigan_and_the_demo_does_not_import_matplotlib():
+    code = "import sys, minigan, minigan.demo, minigan.gan; assert 'matplotlib' not in sys.modules, 'imported'"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,170 @@
+"""minigan.plot: every figure is a real, non-blank PNG; the GIF animates; writes are atomic."""
+import math
+
+import numpy as np
+import pytest
+from matplotlib import image as mpimg
+from PIL import Image
+
+from minigan import plot
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def assert_real_png(path):
+    """A PNG file whose pixels are not all one colour (a picture, not a blank canvas)."""
+    with open(path, "rb") as f:
+        assert f.read(8) == PNG_SIGNATURE
+    pixels = mpimg.imread(path)                                  # (h, w, 3 or 4) floats in [0, 1]
+    assert pixels.ndim == 3 and pixels.shape[0] > 100 and pixels.shape[1] > 100
+    assert float(np.var(pixels[..., :3])) > 1e-3
+    colours = np.unique(np.round(pixels[..., :3].reshape(-1, 3) * 255), axis=0)
+    assert len(colours) > 20                                      # lines, text, points: many colours
+
+
+def history(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    return [{"step": i + 1, "d_loss": 1.3 + 0.1 * rng.normal(), "g_loss": 0.7 + 0.1 * rng.normal(),
+             "value": -1.3 + 0.1 * rng.normal(), "d_real": 0.6 + 0.05 * rng.normal(),
+             "d_fake": 0.4 + 0.05 * rng.normal(), "g_grad_norm": 0.5 + abs(rng.normal())} for i in range(n)]
+
+
+def ring_points(n, seed=0, noise=0.02):
+    rng = np.random.default_rng(seed)
+    angles = 2 * np.pi * rng.integers(0, 8, n) / 8
+    return np.stack([2 * np.cos(angles), 2 * np.sin(angles)], axis=1) + noise * rng.normal(size=(n, 2))
+
+
+def near_ring(points):
+    """A made-up D(x): high near the circle of radius 2."""
+    return 1.0 / (1.0 + np.exp(5.0 * (np.linalg.norm(points, axis=1) - 2.0) ** 2 - 2.0))
+
+
+def normal_density(x, mean=4.0, std=0.5):
+    return np.exp(-0.5 * ((np.asarray(x) - mean) / std) ** 2) / (std * math.sqrt(2 * math.pi))
+
+
+def test_losses_figure(tmp_path):
+    path = plot.plot_losses(history(), tmp_path / "losses.png")
+    assert_real_png(path)
+
+
+def test_losses_figure_accepts_columns(tmp_path):
+    records = history(50)
+    columns = {name: [r[name] for r in records] for name in records[0]}
+    assert_real_png(plot.plot_losses(columns, tmp_path / "losses.png"))
+
+
+def test_discriminator_figure_with_and_without_grad_norm(tmp_path):
+    assert_real_png(plot.plot_discriminator(history(), tmp_path / "d.png"))
+    short = [{k: v for k, v in r.items() if k != "g_grad_norm"} for r in history(20)]
+    assert_real_png(plot.plot_discriminator(short, tmp_path / "d2.png"))
+
+
+def test_samples_2d_figure(tmp_path):
+    real, fake = ring_points(1000, 0), ring_points(1000, 1, noise=0.1)
+    centres = ring_points(8, 2, noise=0.0)
+    assert_real_png(plot.plot_samples_2d(real, fake, tmp_path / "s.png", discriminator=near_ring, centres=centres))
+    assert_real_png(plot.plot_samples_2d(real, fake, tmp_path / "s2.png"))
+
+
+def test_samples_1d_figure(tmp_path):
+    rng = np.random.default_rng(0)
+    real, fake = rng.normal(4.0, 0.5, 1000), rng.normal(3.5, 0.8, (1000, 1))
+    d = lambda x: 1.0 / (1.0 + np.exp(-(x[:, 0] - 4.0)))  # noqa: E731
+    assert_real_png(plot.plot_samples_1d(real, fake, tmp_path / "g.png", density=normal_density, discriminator=d))
+
+
+def test_digits_figure(tmp_path):
+    rng = np.random.default_rng(0)
+    fake, real = np.tanh(rng.normal(size=(100, 64))), np.tanh(rng.normal(size=(100, 64)))
+    assert_real_png(plot.plot_digits(fake, tmp_path / "digits.png", real=real, title="test"))
+
+
+@pytest.mark.parametrize("dim", [1, 2, 64])
+def test_training_gif_has_one_frame_per_snapshot(tmp_path, dim):
+    rng = np.random.default_rng(dim)
+    if dim == 2:
+        real = ring_points(500)
+        snapshots = [(s, ring_points(300, s, noise=1.0 / (s + 1))) for s in range(5)]
+    elif dim == 1:
+        real = rng.normal(4.0, 0.5, (500, 1))
+        snapshots = [(s, rng.normal(s, 1.0, (300, 1))) for s in range(5)]
+    else:
+        real = None
+        snapshots = [(s, np.tanh(rng.normal(size=(64, 64)) * s)) for s in range(5)]
+    path = plot.save_training_gif(snapshots, tmp_path / "training.gif", real=real, density=None)
+    with open(path, "rb") as f:
+        assert f.read(6) == b"GIF89a"
+    with Image.open(path) as gif:
+        assert gif.n_frames == 5
+        frames = []
+        for i in range(gif.n_frames):
+            gif.seek(i)
+            frames.append(np.asarray(gif.convert("RGB"), dtype=np.float64))
+    assert all(float(np.var(frame)) > 1.0 for frame in frames)      # not blank
+    assert any(np.abs(frames[0] - frame).sum() > 0 for frame in frames[1:])   # it moves
+    assert [p.name for p in tmp_path.iterdir()] == ["training.gif"]  # no temporary file left
+
+
+def test_kde_integrates_to_one_and_peaks_at_the_mean():
+    samples = np.random.default_rng(0).normal(1.0, 0.5, 4000)
+    xs = np.linspace(-3.0, 5.0, 2001)
+    p = plot.gaussian_kde_1d(samples, xs)
+    assert np.trapezoid(p, xs) == pytest.approx(1.0, abs=1e-3)
+    # a sum of Gaussians centred on the samples: its mean is the samples' mean
+    assert np.trapezoid(xs * p, xs) == pytest.approx(samples.mean(), abs=1e-3)
+    assert np.max(p) == pytest.approx(normal_density(1.0, 1.0, 0.5), rel=0.1)
+
+
+def test_image_grid_places_each_image_in_its_cell():
+    images = np.stack([np.full(64, i, dtype=float) for i in range(5)])   # image i is all i
+    grid = plot.image_grid(images, columns=3, pad=1)
+    assert grid.shape == (2 * 9 + 1, 3 * 9 + 1)
+    assert np.all(grid[1:9, 1:9] == 0) and np.all(grid[1:9, 10:18] == 1) and np.all(grid[10:18, 10:18] == 4)
+    assert np.isnan(grid[10:18, 19:27]).all()                       # the empty sixth cell
+    assert np.isnan(grid[0]).all()                                  # padding
+
+
+def test_a_failed_drawing_leaves_the_old_file_and_no_temporary(tmp_path):
+    path = tmp_path / "samples.png"
+    path.write_bytes(b"the previous figure")
+
+    def broken(points):
+        raise RuntimeError("D exploded")
+
+    with pytest.raises(RuntimeError, match="D exploded"):
+        plot.plot_samples_2d(ring_points(100), ring_points(100, 1), path, discriminator=broken)
+    assert path.read_bytes() == b"the previous figure"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["samples.png"]
+
+
+def test_a_figure_replaces_the_old_one(tmp_path):
+    path = tmp_path / "losses.png"
+    path.write_bytes(b"old")
+    plot.plot_losses(history(30), path)
+    assert_real_png(path)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda p: plot.plot_losses([{"step": 1}], p / "l.png"), "history: has no field 'd_loss'"),
+    (lambda p: plot.plot_losses([], p / "l.png"), "history"),
+    (lambda p: plot.plot_losses(history(5), p / "l.jpg"), "path: .*wanted a file name ending in .png"),
+    (lambda p: plot.plot_samples_2d(np.zeros((5, 3)), np.zeros((5, 2)), p / "s.png"), r"real: got shape \(5, 3\)"),
+    (lambda p: plot.plot_samples_2d(np.zeros((5, 2)), np.zeros((0, 2)), p / "s.png"), "fake: got shape"),
+    (lambda p: plot.plot_digits(np.zeros((4, 63)), p / "d.png"), r"fake: got shape \(4, 63\)"),
+    (lambda p: plot.save_training_gif([], p / "t.gif"), "snapshots: got an empty list"),
+    (lambda p: plot.save_training_gif([(0, np.zeros((4, 2)))], p / "t.gif"), "real: got None"),
+    (lambda p: plot.save_training_gif([(0, np.zeros((4, 2))), (1, np.zeros((4, 1)))], p / "t.gif",
+                                      real=np.zeros((4, 2))), "snapshots: samples have dimension"),
+    (lambda p: plot.save_training_gif([(0, np.zeros((4, 64)))], p / "t.gif", fps=0), "fps: got 0"),
+])
+def test_bad_inputs_name_the_argument(tmp_path, call, message):
+    with pytest.raises(ValueError, match=message):
+        call(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_device_arrays_are_refused_with_a_hint(tmp_path):
+    with pytest.raises(TypeError, match="wanted a NumPy array"):
+        plot.plot_samples_2d([[0.0, 0.0]], np.zeros((3, 2)), tmp_path / "s.png")
