@@ -1,0 +1,411 @@
+"""Algorithm 1 of Goodfellow et al. (2014): train a generator G against a discriminator D.
+
+    for each training iteration:
+        repeat k times:
+            sample m noise vectors z ~ p_z and m examples x ~ p_data
+            update D by ascending  grad_theta_d  mean[ log D(x) + log(1 - D(G(z))) ]
+        sample m noise vectors z ~ p_z
+        update G by descending grad_theta_g  mean[ log(1 - D(G(z))) ]   (or -log D(G(z)))
+
+``GAN.train_step`` is that loop body, with the paper's names, and nothing else. What is not
+Algorithm 1 (the history of losses, the progress bar, metrics, checkpoints, learning-rate
+schedules) lives in ``minigan.callbacks`` and is called between iterations. The line-by-line
+reading is in docs/math/algorithm1.md.
+
+    from minigan import gan
+    config = gan.recipe("ring")                         # tested settings (a GANConfig): 8 of 8 modes
+    model = gan.build(config)                           # G, D, p_data, p_z, optimizers
+    model.train(config.steps, callbacks=gan.schedules(config, model))
+
+Each iteration gives a ``StepRecord``: the losses, the V(D, G) estimate, mean D(x), mean
+D(G(z)) and the norm of the gradient reaching G. Its numbers stay on the backend (0-d
+arrays) so that a GPU run is not stopped to copy them every step; callbacks copy them in
+batches. A NaN or infinity in a loss stops training with ``TrainingDiverged``, naming the
+step and the last checkpoint written.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from dataclasses import dataclass
+
+from minigan import checkpoint, data, losses, nn, optim
+from minigan.autograd import Tensor, no_grad
+from minigan.backend import get_backend
+from minigan.callbacks import LinearSchedule
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite: the parameters are no longer usable."""
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """What one iteration measured. Every field but ``step`` is a 0-d backend array.
+
+    step         iterations done, this one included (1 after the first)
+    d_loss       L_D = -V of the last discriminator step
+    g_loss       the generator's loss (minimax or non-saturating form)
+    value        V(D, G) estimated on the last discriminator step's minibatch (= -d_loss)
+    d_real       mean D(x) on that minibatch (D's belief that real data is real)
+    d_fake       mean D(G(z)) on that minibatch (near 0: D rejects the fakes)
+    g_grad_norm  sqrt(sum of squares) of the gradient reaching G's parameters
+    """
+
+    step: int
+    d_loss: object
+    g_loss: object
+    value: object
+    d_real: object
+    d_fake: object
+    g_grad_norm: object
+
+    def to_floats(self) -> dict:
+        """The record as Python numbers (copies each value to the host: a sync on a GPU)."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {name: value if name == "step" else float(value) for name, value in values.items()}
+
+
+def update(optimizer, loss: Tensor) -> None:
+    """One gradient step on ``loss`` for the parameters ``optimizer`` holds."""
+    optimizer.zero_grad()   # forget the gradients of the previous step
+    loss.backward()         # d loss / d theta into every parameter's .grad
+    optimizer.step()        # theta <- theta - lr * (the optimizer's view of the gradient)
+
+
+def _check_int(name: str, value, minimum: int) -> int:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
+        wanted = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{name}: got {value!r}, wanted {wanted}")
+    return int(value)
+
+
+class GAN:
+    """A generator G, a discriminator D and Algorithm 1 to train them.
+
+    G, D           nn.Modules: G maps noise (m, noise_dim) to samples (m, dim); D maps
+                   samples to logits (m, 1) (no sigmoid: D(x) = sigmoid(logit))
+    p_data, p_z    distributions with ``sample(m, rng)`` (minigan.data)
+    opt_G, opt_D   optimizers holding G's and D's parameters (minigan.optim)
+    k              discriminator steps per generator step (the paper used k = 1)
+    m              minibatch size: m examples and m noise vectors per step
+    loss           the generator's loss: "non_saturating" (-log D(G(z))) or "minimax"
+    rng            the generator every minibatch is drawn from (backend.random(seed))
+    check_every    how often (in iterations) the losses are copied to the host and checked
+                   for NaN; the error still names the exact step. 1 = every step (a
+                   device sync per step on a GPU).
+    config         the GANConfig it was built from, if any (kept in checkpoints)
+    """
+
+    def __init__(self, G, D, p_data, p_z, opt_G, opt_D, *, k=1, m=64, loss="non_saturating", rng,
+                 check_every=25, config=None):
+        for name, module in (("G", G), ("D", D)):
+            if not isinstance(module, nn.Module):
+                raise TypeError(f"{name}: got {type(module).__name__}, wanted an nn.Module")
+        for name, dist in (("p_data", p_data), ("p_z", p_z)):
+            if not hasattr(dist, "sample"):
+                raise TypeError(f"{name}: got {type(dist).__name__}, wanted a distribution with sample(m, rng)")
+        for name, opt, module in (("opt_G", opt_G, G), ("opt_D", opt_D, D)):
+            if not isinstance(opt, optim.Optimizer):
+                raise TypeError(f"{name}: got {type(opt).__name__}, wanted an optimizer from minigan.optim")
+            if {id(p) for p in opt.params} != {id(p) for p in module.parameters()}:
+                raise ValueError(f"{name}: got an optimizer over other parameters, wanted exactly {name[-1]}'s parameters")
+        if loss not in losses.GENERATOR_FORMS:
+            raise ValueError(f"loss: got {loss!r}, wanted one of {', '.join(losses.GENERATOR_FORMS)}")
+        if not hasattr(rng, "set_state") or getattr(rng, "backend", None) is not G.backend:
+            raise TypeError(f"rng: got {rng!r}, wanted a generator from {G.backend.name!r} backend.random(seed)")
+        self.G, self.D, self.p_data, self.p_z = G, D, p_data, p_z
+        self.opt_G, self.opt_D = opt_G, opt_D
+        self.k = _check_int("k", k, 1)
+        self.m = _check_int("m", m, 1)
+        self.loss = loss
+        self.rng = rng
+        self.check_every = _check_int("check_every", check_every, 1)
+        self.config = config
+        self.step = 0                  # iterations done so far
+        self.last_checkpoint = None    # path of the last checkpoint known to be good
+        self._unchecked = []           # records whose losses have not been checked for NaN yet
+
+    @property
+    def backend(self):
+        return self.G.backend
+
+    # ---- Algorithm 1 ----------------------------------------------------------------------
+    def train(self, steps: int, callbacks=()) -> "GAN":
+        """Run ``steps`` iterations of Algorithm 1, calling each callback around them."""
+        steps = _check_int("steps", steps, 0)
+        callbacks = list(callbacks)
+        for callback in callbacks:
+            callback.on_train_begin(self, steps)
+        finished = False
+        try:
+            for _ in range(steps):
+                record = self.train_step()
+                self._unchecked.append(record)
+                if len(self._unchecked) >= self.check_every:
+                    self.check_finite()
+                for callback in callbacks:
+                    callback.on_step(self, record)
+            self.check_finite()
+            finished = True
+        finally:
+            for callback in callbacks:
+                callback.on_train_end(self, finished)
+        return self
+
+    def train_step(self) -> StepRecord:
+        """One iteration of Algorithm 1: k steps of the discriminator, then one of the generator."""
+        G, D, p_data, p_z, k, m = self.G, self.D, self.p_data, self.p_z, self.k, self.m
+        # BEGIN SOLUTION A3.1
+        for _ in range(k):                                        # k discriminator steps
+            x = self.sample(p_data, m)                            # m examples x ~ p_data      (m, dim)
+            z = self.sample(p_z, m)                               # m noise samples z ~ p_z    (m, noise_dim)
+            real, fake = D(x), D(G(z).detach())                   # logits (m, 1); detach: no gradient to G
+            loss_D = losses.discriminator_loss(real, fake)        # = -V(D, G)
+            update(self.opt_D, loss_D)                            # descending -V ascends V
+        z = self.sample(p_z, m)                                   # fresh noise for the generator's step
+        loss_G = losses.generator_loss(D(G(z)), form=self.loss)   # log(1 - D(G(z))) or -log D(G(z))
+        update(self.opt_G, loss_G)                                # opt_G moves G only
+        # END SOLUTION
+        self.step += 1
+        return self.record(loss_D, loss_G, real, fake)
+
+    def sample(self, distribution, m: int) -> Tensor:
+        """A fresh minibatch of m draws from ``distribution``, as a Tensor (no gradient)."""
+        return Tensor(distribution.sample(m, self.rng), self.backend)
+
+    # ---- what each iteration reports -------------------------------------------------------
+    def record(self, loss_D, loss_G, real, fake) -> StepRecord:
+        """The step's measurements, left on the backend (no copy to the host here)."""
+        xp = self.backend.xp
+
+        def mean_probability(logits):  # mean D(.) = mean sigmoid(logit), in the tanh form
+            return xp.mean(0.5 * (xp.tanh(0.5 * logits.data) + 1.0))
+
+        squares = [xp.sum(p.grad * p.grad) for p in self.G.parameters() if p.grad is not None]
+        g_grad_norm = xp.sqrt(sum(squares)) if squares else xp.asarray(0.0, dtype=loss_G.dtype)
+        return StepRecord(
+            step=self.step, d_loss=loss_D.data, g_loss=loss_G.data, value=-loss_D.data,
+            d_real=mean_probability(real), d_fake=mean_probability(fake), g_grad_norm=g_grad_norm,
+        )
+
+    def check_finite(self, parameters: bool = False) -> None:
+        """Raise TrainingDiverged if a loss not checked yet is NaN or infinite (one host copy).
+
+        ``parameters=True`` also checks every parameter of G and D (before a checkpoint).
+        """
+        xp = self.backend.xp
+        records, self._unchecked = self._unchecked, []
+        if records:
+            both = xp.stack([xp.stack([r.d_loss, r.g_loss]) for r in records])   # (n, 2)
+            if not bool(xp.all(xp.isfinite(both))):
+                for record, pair in zip(records, self.backend.to_host(both).tolist()):
+                    for name, value in zip(("d_loss", "g_loss"), pair):
+                        if not math.isfinite(value):
+                            raise self.diverged(f"{name} is {value} at step {record.step}")
+        if parameters:
+            for net, module in (("G", self.G), ("D", self.D)):
+                for name, p in module.named_parameters():
+                    if not bool(xp.all(xp.isfinite(p.data))):
+                        raise self.diverged(f"{net}'s parameter {name} is not finite at step {self.step}")
+
+    def diverged(self, what: str) -> TrainingDiverged:
+        return TrainingDiverged(f"{what}; last good checkpoint: {self.last_checkpoint or 'none written'}")
+
+    # ---- using the trained generator -------------------------------------------------------
+    def generate(self, n: int, seed: int = 0):
+        """n samples G(z) as a NumPy array (n, dim), z from p_z with its own generator.
+
+        The noise comes from ``backend.random(seed)``, never from the training generator,
+        so looking at samples does not change the rest of the run (same seed, same z).
+        """
+        n = _check_int("n", n, 1)
+        z = Tensor(self.p_z.sample(n, self.backend.random(seed)), self.backend)
+        with no_grad():
+            return self.G(z).numpy()
+
+    def discriminate(self, points):
+        """D(x) = sigmoid(logit) for host points (n, dim), as a NumPy array (n,)."""
+        x = Tensor(self.backend.asarray(points, dtype=self.backend.default_float), self.backend)
+        with no_grad():
+            return self.D(x).sigmoid().numpy().reshape(-1)
+
+
+# ---- runs described by a config -------------------------------------------------------------
+@dataclass(frozen=True)
+class GANConfig:
+    """Everything that defines a run, as JSON-friendly values (kept in every checkpoint).
+
+    The defaults are the ring recipe (docs/math/algorithm1.md, benchmarks/quality.py):
+    8 of 8 modes on every seed tried, in well under a minute on two CPU cores.
+    """
+
+    dataset: str = "ring"             # gaussian1d | ring | grid | digits | mnist
+    dataset_path: str | None = None   # the MNIST files (mnist only)
+    backend: str = "numpy"            # numpy | cupy | strict | auto
+    seed: int = 0                     # weights and every minibatch come from backend.random(seed)
+    steps: int = 3000                 # iterations of Algorithm 1
+    k: int = 1                        # discriminator steps per generator step
+    m: int = 256                      # minibatch size
+    loss: str = "non_saturating"      # the generator's loss form
+    noise: str = "normal"             # p_z: normal | uniform (on [-sqrt 3, sqrt 3])
+    noise_dim: int = 2
+    g_hidden: tuple = (128, 128)      # G: noise_dim -> g_hidden... -> dim
+    d_hidden: tuple = (128, 128)      # D: dim -> d_hidden... -> 1 logit
+    g_activation: str = "relu"
+    d_activation: str = "leaky_relu"
+    g_output: str | None = None       # e.g. "tanh" for images in [-1, 1]
+    optimizer: str = "adam"           # adam | sgd
+    lr: float = 1.5e-3
+    lr_decay_to: float = 0.1          # lr falls linearly to lr * lr_decay_to at the last step (1 = constant)
+    betas: tuple = (0.5, 0.999)       # Adam
+    momentum: float = 0.5             # SGD: momentum rises linearly ...
+    momentum_final: float = 0.7       # ... to this by the last step (the paper's code)
+
+    def __post_init__(self):
+        object.__setattr__(self, "g_hidden", tuple(self.g_hidden))
+        object.__setattr__(self, "d_hidden", tuple(self.d_hidden))
+        object.__setattr__(self, "betas", tuple(self.betas))
+        self.check()
+
+    def check(self) -> None:
+        """Raise ValueError naming the first field that is wrong."""
+        choices = {"dataset": DATASETS, "loss": losses.GENERATOR_FORMS, "noise": ("normal", "uniform"),
+                   "optimizer": ("adam", "sgd"), "backend": ("numpy", "cupy", "strict", "auto")}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name}: got {getattr(self, name)!r}, wanted one of {', '.join(allowed)}")
+        _check_int("seed", self.seed, 0)
+        for name in ("steps", "k", "m", "noise_dim"):
+            _check_int(name, getattr(self, name), 1)
+        for name in ("g_hidden", "d_hidden"):
+            for i, width in enumerate(getattr(self, name)):
+                _check_int(f"{name}[{i}]", width, 1)
+        for name in ("lr", "lr_decay_to"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0 < value < math.inf:
+                raise ValueError(f"{name}: got {value!r}, wanted a positive number")
+        for name in ("momentum", "momentum_final"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0 <= value < 1:
+                raise ValueError(f"{name}: got {value!r}, wanted a number in [0, 1)")
+        if len(self.betas) != 2 or not all(isinstance(b, numbers.Real) and 0 <= b < 1 for b in self.betas):
+            raise ValueError(f"betas: got {self.betas!r}, wanted a pair of numbers in [0, 1)")
+        if self.dataset == "mnist" and not self.dataset_path:
+            raise ValueError("dataset_path: got None, wanted the folder holding the MNIST files for dataset 'mnist'")
+
+    def replace(self, **changes) -> "GANConfig":
+        """A copy with some fields changed (checked again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """The fields as JSON-friendly values (tuples become lists)."""
+        return {f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
+                for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "GANConfig":
+        """The config ``to_dict`` described; an unknown field is a ValueError."""
+        if not isinstance(values, dict):
+            raise TypeError(f"values: got {type(values).__name__}, wanted a dict from GANConfig.to_dict()")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"values: got unknown config fields {unknown}, wanted only {sorted(known)}")
+        return cls(**values)
+
+
+DATASETS = ("gaussian1d", "ring", "grid", "digits", "mnist")
+
+# What differs from the ring recipe (GANConfig's defaults) for each dataset.
+RECIPES = {
+    "ring": {},
+    # 25 modes of std 0.05 need sharper G: wider nets, 4 times the steps, lr decayed 100-fold
+    "grid": {"g_hidden": (256, 256), "d_hidden": (256, 256), "steps": 12000, "lr": 1.5e-3, "lr_decay_to": 0.01},
+    # G linear (G(z) = a z + b): p_g is then Gaussian and can equal p_data exactly
+    "gaussian1d": {"noise_dim": 1, "g_hidden": (), "d_hidden": (32, 32), "m": 128, "steps": 600, "lr": 2e-2,
+                   "lr_decay_to": 0.01},
+    "digits": {"noise_dim": 16, "g_hidden": (256, 256), "d_hidden": (256, 256), "g_output": "tanh", "m": 64,
+               "steps": 5000, "lr": 2e-4, "lr_decay_to": 1.0},
+    "mnist": {"noise_dim": 100, "g_hidden": (256, 512), "d_hidden": (512, 256), "g_activation": "leaky_relu",
+              "g_output": "tanh", "m": 128, "steps": 20000, "lr": 2e-4, "lr_decay_to": 1.0},
+}
+
+
+def recipe(dataset: str = "ring", **changes) -> GANConfig:
+    """The tested settings for ``dataset``, with ``changes`` applied on top."""
+    if dataset not in RECIPES:
+        raise ValueError(f"dataset: got {dataset!r}, wanted one of {', '.join(RECIPES)}")
+    return GANConfig(dataset=dataset, **{**RECIPES[dataset], **changes})
+
+
+def make_dataset(config: GANConfig):
+    """p_data for ``config.dataset`` (each with its default parameters)."""
+    if config.dataset == "gaussian1d":
+        return data.gaussian_1d()
+    if config.dataset == "ring":
+        return data.ring()
+    if config.dataset == "grid":
+        return data.grid()
+    if config.dataset == "digits":
+        return data.digits()
+    return data.mnist(config.dataset_path)
+
+
+def build(config: GANConfig, check_every: int = 25) -> GAN:
+    """G, D, p_data, p_z and both optimizers as ``config`` says, ready to train.
+
+    One generator, ``backend.random(config.seed)``, draws G's and D's initial weights and
+    then every minibatch, so the seed fixes the whole run.
+    """
+    if not isinstance(config, GANConfig):
+        raise TypeError(f"config: got {type(config).__name__}, wanted a GANConfig")
+    backend = get_backend(config.backend)
+    rng = backend.random(config.seed)
+    p_data = make_dataset(config)
+    p_z = data.normal_noise(config.noise_dim) if config.noise == "normal" else data.uniform_noise(config.noise_dim)
+    G = nn.MLP([config.noise_dim, *config.g_hidden, p_data.dim], config.g_activation, config.g_output,
+               rng=rng, backend=backend)
+    D = nn.MLP([p_data.dim, *config.d_hidden, 1], config.d_activation, rng=rng, backend=backend)
+    if config.optimizer == "adam":
+        opt_G = optim.Adam(G.parameters(), lr=config.lr, betas=config.betas)
+        opt_D = optim.Adam(D.parameters(), lr=config.lr, betas=config.betas)
+    else:
+        opt_G = optim.SGD(G.parameters(), lr=config.lr, momentum=config.momentum)
+        opt_D = optim.SGD(D.parameters(), lr=config.lr, momentum=config.momentum)
+    return GAN(G, D, p_data, p_z, opt_G, opt_D, k=config.k, m=config.m, loss=config.loss, rng=rng,
+               check_every=check_every, config=config)
+
+
+def schedules(config: GANConfig, gan: GAN) -> list:
+    """The callbacks ``config`` asks for: the lr decay and (SGD) the momentum ramp.
+
+    Both are functions of the step alone, so a resumed run follows the same schedule.
+    """
+    optimizers = [gan.opt_G, gan.opt_D]
+    result = []
+    if config.lr_decay_to != 1.0:
+        result.append(LinearSchedule(optimizers, "lr", config.lr, config.lr * config.lr_decay_to, config.steps))
+    if config.optimizer == "sgd" and config.momentum_final != config.momentum:
+        result.append(LinearSchedule(optimizers, "momentum", config.momentum, config.momentum_final, config.steps))
+    return result
+
+
+def resume(path: str, backend: str | None = None) -> GAN:
+    """The GAN saved in checkpoint ``path``, rebuilt from its config, at its step.
+
+    ``backend`` moves it (a checkpoint written on the GPU resumes on a laptop).
+    """
+    saved = checkpoint.read(path)
+    if saved.config is None:
+        raise checkpoint.CheckpointError(f"checkpoint {path}: holds no config; build the GAN yourself and use checkpoint.load")
+    try:
+        config = GANConfig.from_dict(saved.config)
+        if backend is not None:
+            config = config.replace(backend=backend)
+    except (TypeError, ValueError) as error:
+        raise checkpoint.CheckpointError(f"checkpoint {path}: its config is not valid here: {error}") from None
+    gan = build(config)
+    checkpoint.restore(saved, gan)
+    return gan

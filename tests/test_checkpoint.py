@@ -1,0 +1,191 @@
+"""Checkpoints: exact resume, atomic writes, clear errors on bad files, moving between backends."""
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+from minigan import checkpoint, gan
+from minigan.callbacks import Callback, Checkpoint
+
+
+def tiny_config(**changes):
+    settings = {"g_hidden": (8,), "d_hidden": (8,), "m": 16, "steps": 20}
+    return gan.recipe("ring", **{**settings, **changes})
+
+
+def run(config, steps, model=None):
+    model = gan.build(config) if model is None else model
+    model.train(steps, callbacks=gan.schedules(config, model))
+    return model
+
+
+def state(model) -> dict:
+    """Every array and number the next step depends on."""
+    arrays = {}
+    for group, values in (("G", model.G.state_dict()), ("D", model.D.state_dict()),
+                          ("opt_G", model.opt_G.state_dict()), ("opt_D", model.opt_D.state_dict())):
+        arrays.update({f"{group}/{key}": value for key, value in values.items()})
+    return arrays
+
+
+def assert_identical(a, b):
+    sa, sb = state(a), state(b)
+    assert sa.keys() == sb.keys()
+    for key in sa:
+        assert sa[key].dtype == sb[key].dtype and np.array_equal(sa[key], sb[key]), f"{key} differs"
+    assert a.step == b.step and a.rng.state() == b.rng.state()
+
+
+# ---- exact resume ---------------------------------------------------------------------------
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_resume_from_n_to_2n_is_bit_identical_to_an_uninterrupted_run(tmp_path, optimizer):
+    config = tiny_config(optimizer=optimizer, lr=0.01)   # schedules: lr decay (and SGD's momentum ramp)
+    uninterrupted = run(config, 20)
+
+    first_half = run(config, 10)
+    path = checkpoint.save(tmp_path / "run.npz", first_half)
+    resumed = gan.resume(path)
+    assert resumed.step == 10 and resumed.last_checkpoint == str(path)
+    run(config, 10, model=resumed)
+    assert_identical(resumed, uninterrupted)
+
+
+def test_checkpoint_callback_resumes_exactly_too(tmp_path):
+    config = tiny_config()
+    uninterrupted = run(config, 12)
+    model = gan.build(config)
+    model.train(7, callbacks=[*gan.schedules(config, model), Checkpoint(tmp_path / "c.npz", every=3)])
+    assert checkpoint.read(tmp_path / "c.npz").step == 7       # every 3 steps, and at the end
+    resumed = gan.resume(tmp_path / "c.npz")
+    run(config, 5, model=resumed)
+    assert_identical(resumed, uninterrupted)
+
+
+# ---- what the file is ----------------------------------------------------------------------------
+def test_the_file_is_one_npz_of_plain_arrays(tmp_path):
+    model = run(tiny_config(), 3)
+    path = checkpoint.save(tmp_path / "run.npz", model)
+    with np.load(path, allow_pickle=False) as npz:   # would raise on any object (pickled) array
+        assert str(npz["format"]) == "minigan-checkpoint" and int(npz["version"]) == 1
+        assert int(npz["step"]) == 3
+        assert all(npz[key].dtype != object for key in npz.files)
+        assert "G/layers.0.weight" in npz.files and "opt_D/m.0" in npz.files
+    saved = checkpoint.read(path)
+    assert saved.config == model.config.to_dict()
+    assert os.listdir(tmp_path) == ["run.npz"]   # no temporary file left behind
+
+
+# ---- atomic write -----------------------------------------------------------------------------
+def test_a_crash_between_temp_write_and_rename_keeps_the_old_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "run.npz"
+    model = run(tiny_config(), 3)
+    checkpoint.save(path, model)
+    good = path.read_bytes()
+    model.train(2)
+
+    def killed(src, dst):
+        assert os.path.getsize(src) > 0      # the new file was fully written ...
+        raise OSError("killed before the rename")  # ... and the process died here
+    monkeypatch.setattr(os, "replace", killed)
+    with pytest.raises(OSError, match="killed"):
+        checkpoint.save(path, model)
+    monkeypatch.undo()
+    assert path.read_bytes() == good
+    assert checkpoint.read(path).step == 3
+    assert os.listdir(tmp_path) == ["run.npz"]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy warns about the NaN it is given
+def test_a_diverged_run_never_overwrites_the_last_good_checkpoint(tmp_path):
+    class BreakG(Callback):
+        def on_step(self, model, record):
+            if record.step == 5:
+                weight = model.G.parameters()[0]
+                weight.data = weight.data * float("nan")
+
+    path = tmp_path / "run.npz"
+    model = gan.build(tiny_config())
+    with pytest.raises(gan.TrainingDiverged) as error:
+        model.train(20, callbacks=[Checkpoint(path, every=4), BreakG()])
+    assert f"last good checkpoint: {path}" in str(error.value)
+    assert checkpoint.read(path).step == 4
+    with pytest.raises(checkpoint.CheckpointError, match="not finite; refusing"):
+        checkpoint.save(path, model)
+    assert checkpoint.read(path).step == 4
+
+
+# ---- bad files ----------------------------------------------------------------------------------
+@pytest.fixture
+def good_file(tmp_path):
+    return checkpoint.save(tmp_path / "good.npz", run(tiny_config(), 2))
+
+
+@pytest.mark.parametrize("keep", [0, 10, 0.5, -30])
+def test_truncated_files_get_a_clear_error(tmp_path, good_file, keep):
+    data = open(good_file, "rb").read()
+    cut = int(len(data) * keep) if isinstance(keep, float) else keep
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(data[:cut])
+    with pytest.raises(checkpoint.CheckpointError, match=r"bad.npz: not a readable .npz file \(truncated or corrupt\?\)"):
+        checkpoint.read(bad)
+
+
+def test_a_flipped_byte_is_caught(tmp_path, good_file):
+    data = bytearray(open(good_file, "rb").read())
+    with zipfile.ZipFile(good_file) as z:
+        info = z.getinfo("G/layers.0.weight.npy")
+    data[info.header_offset + 200] ^= 0xFF   # inside that member's array bytes
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(checkpoint.CheckpointError, match="truncated or corrupt"):
+        checkpoint.read(bad)
+
+
+def test_foreign_files_are_named_as_such(tmp_path):
+    np.savez(tmp_path / "weights.npz", w=np.zeros(3))
+    with pytest.raises(checkpoint.CheckpointError, match="not a minigan checkpoint"):
+        checkpoint.read(tmp_path / "weights.npz")
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(checkpoint.CheckpointError, match="not a readable .npz"):
+        checkpoint.read(tmp_path / "notes.txt")
+    with pytest.raises(checkpoint.CheckpointError, match="no such file"):
+        checkpoint.read(tmp_path / "missing.npz")
+    with pytest.raises(checkpoint.CheckpointError, match="format version 99 is newer"):
+        np.savez(tmp_path / "future.npz", format=np.asarray("minigan-checkpoint"), version=np.asarray(99))
+        checkpoint.read(tmp_path / "future.npz")
+    assert issubclass(checkpoint.CheckpointError, ValueError)
+
+
+def test_a_checkpoint_for_another_network_is_refused_and_changes_nothing(good_file):
+    other = gan.build(tiny_config(g_hidden=(16,)))
+    before = state(other)
+    with pytest.raises(checkpoint.CheckpointError, match=r"written for g_hidden=\[8\], this GAN has g_hidden=\[16\]"):
+        checkpoint.load(good_file, other)
+    other.config = None   # a hand-built GAN: only the shapes can tell
+    with pytest.raises(checkpoint.CheckpointError, match=r"G layers.0.weight has shape \(2, 8\), this GAN's has \(2, 16\)"):
+        checkpoint.load(good_file, other)
+    after = state(other)
+    assert all(np.array_equal(before[k], after[k]) for k in before) and other.step == 0
+
+
+def test_missing_entries_are_reported(tmp_path, good_file):
+    with np.load(good_file, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files if k != "opt_G/m.0"}
+    np.savez(tmp_path / "partial.npz", **arrays)
+    with pytest.raises(checkpoint.CheckpointError, match=r"opt_G does not match this GAN \(missing \['m.0'\]"):
+        checkpoint.load(tmp_path / "partial.npz", gan.build(tiny_config()))
+
+
+# ---- backends -----------------------------------------------------------------------------------
+def test_a_numpy_checkpoint_loads_on_the_strict_backend(good_file):
+    on_numpy = gan.resume(good_file)
+    on_strict = gan.resume(good_file, backend="strict")
+    assert on_strict.backend.name == "strict" and on_strict.config.backend == "strict"
+    assert_identical(on_strict, on_numpy)
+    for p in on_strict.G.parameters():
+        assert isinstance(p.data, on_strict.backend.array_type)
+    on_numpy.train(3)
+    on_strict.train(3)           # the same draws from the same generator state
+    a, b = state(on_numpy), state(on_strict)
+    assert all(np.allclose(a[k], b[k], rtol=1e-5, atol=1e-6) for k in a)
