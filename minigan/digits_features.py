@@ -19,6 +19,8 @@ corrupt cache file is simply retrained and rewritten (atomically).
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import zipfile
 
@@ -123,23 +125,36 @@ def train_classifier(seed: int = 0, steps: int | None = None) -> DigitsClassifie
     return classifier
 
 
+def fingerprint(seed: int = 0) -> str:
+    """What a cached classifier depends on: the recipe, the seed and the digits themselves.
+
+    A cache file made with other settings or other data has another fingerprint and is
+    retrained rather than silently reused.
+    """
+    recipe = {"version": CACHE_VERSION, "sizes": SIZES, "n_train": N_TRAIN, "steps": STEPS,
+              "batch": BATCH, "lr": LR, "seed": seed}
+    digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode())
+    digest.update(np.ascontiguousarray(data.digits().images).tobytes())
+    return digest.hexdigest()[:16]
+
+
 def cache_file(seed: int = 0, folder: str | None = None) -> str:
     return os.path.join(folder or cache_dir(), f"digits_classifier_v{CACHE_VERSION}_seed{seed}.npz")
 
 
-def _load(path: str) -> DigitsClassifier:
+def _load(path: str, expected: str) -> DigitsClassifier:
     """The classifier stored at ``path``; raises OSError, ValueError, KeyError, ... when unusable."""
     with np.load(path, allow_pickle=False) as stored:
-        if int(stored["version"]) != CACHE_VERSION:
-            raise ValueError(f"{path}: cache version {int(stored['version'])}, wanted {CACHE_VERSION}")
+        if str(stored["fingerprint"]) != expected:
+            raise ValueError(f"{path}: made with other settings or data (fingerprint {stored['fingerprint']}, wanted {expected})")
         net = nn.MLP(SIZES, "relu", backend="numpy")
         net.load_state_dict({name: stored[name] for name, _ in net.named_parameters()})
         return DigitsClassifier(net, float(stored["accuracy"]), stored["real_mean"], stored["real_cov"])
 
 
-def _save(classifier: DigitsClassifier, path: str) -> None:
+def _save(classifier: DigitsClassifier, path: str, fingerprint: str) -> None:
     """Write the cache file atomically; a folder we cannot write to just means no cache."""
-    arrays = dict(classifier.net.state_dict(), version=np.asarray(CACHE_VERSION),
+    arrays = dict(classifier.net.state_dict(), fingerprint=np.asarray(fingerprint),
                   accuracy=np.asarray(classifier.accuracy),
                   real_mean=classifier.real_mean, real_cov=classifier.real_cov)
     temp = f"{path}.{os.getpid()}.tmp"
@@ -155,11 +170,11 @@ def _save(classifier: DigitsClassifier, path: str) -> None:
 
 def digits_classifier(seed: int = 0, folder: str | None = None) -> DigitsClassifier:
     """The cached classifier for ``seed``, trained (and cached) on first use."""
-    path = cache_file(seed, folder)
+    path, expected = cache_file(seed, folder), fingerprint(seed)
     try:
-        return _load(path)
+        return _load(path, expected)
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):  # missing, stale, corrupt: retrain
         pass
     classifier = train_classifier(seed)
-    _save(classifier, path)
+    _save(classifier, path, expected)
     return classifier

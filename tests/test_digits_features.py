@@ -57,6 +57,7 @@ def test_scores_have_their_known_answers(classifier):
 
 def test_the_cache_is_reused(classifier, monkeypatch):
     folder, c = classifier
+    monkeypatch.setattr(digits_features, "STEPS", 300)           # the fixture's recipe: same fingerprint
 
     def no_training(*args, **kwargs):
         raise AssertionError("trained again instead of loading the cache")
@@ -85,8 +86,20 @@ def test_a_corrupt_cache_is_retrained_and_rewritten(tmp_path, monkeypatch):
     c = digits_features.digits_classifier(folder=str(tmp_path))
     assert c.real_cov.shape == (64, 64)
     with np.load(path, allow_pickle=False) as stored:                # now a good cache file
-        assert int(stored["version"]) == digits_features.CACHE_VERSION
+        assert str(stored["fingerprint"]) == digits_features.fingerprint()
     assert [p.name for p in tmp_path.iterdir()] == [path.split("/")[-1]]   # no temporary left
+
+
+def test_a_cache_made_with_other_settings_is_retrained(tmp_path, monkeypatch):
+    monkeypatch.setattr(digits_features, "STEPS", 30)
+    first = digits_features.digits_classifier(folder=str(tmp_path))
+    monkeypatch.setattr(digits_features, "STEPS", 31)                 # another recipe, same file name
+    retrained = []
+    real_train = digits_features.train_classifier
+    monkeypatch.setattr(digits_features, "train_classifier", lambda seed: retrained.append(seed) or real_train(seed))
+    second = digits_features.digits_classifier(folder=str(tmp_path))
+    assert retrained == [0]
+    assert first.accuracy != second.accuracy or not np.array_equal(first.real_mean, second.real_mean)
 
 
 def test_an_unwritable_cache_folder_still_scores(tmp_path, monkeypatch):
