@@ -56,6 +56,7 @@ def atomic_file(path, mode: str = "wb"):
     folder = os.path.dirname(os.path.abspath(path))
     fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
     try:
+        os.chmod(temporary, 0o666 & ~_umask())   # mkstemp makes it private (0600): give it the usual mode
         with os.fdopen(fd, mode) as f:
             yield f
             f.flush()
@@ -65,6 +66,12 @@ def atomic_file(path, mode: str = "wb"):
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)   # the only way to read the umask is to set it, then put it back
+    os.umask(current)
+    return current
 
 
 @dataclass(frozen=True)

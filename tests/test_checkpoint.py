@@ -189,3 +189,18 @@ def test_a_numpy_checkpoint_loads_on_the_strict_backend(good_file):
     on_strict.train(3)           # the same draws from the same generator state
     a, b = state(on_numpy), state(on_strict)
     assert all(np.allclose(a[k], b[k], rtol=1e-5, atol=1e-6) for k in a)
+
+
+def test_atomic_files_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    from minigan.checkpoint import atomic_file
+
+    old = os.umask(0o022)
+    try:
+        with atomic_file(tmp_path / "metrics.json", "w") as f:
+            f.write("{}")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "metrics.json").st_mode) == 0o644
