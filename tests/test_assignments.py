@@ -167,8 +167,8 @@ def test_released_copy_imports_with_its_parts_blank(released):
 
 def test_released_copy_installs(workdir):
     path = release("A2", workdir / "install-check")
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
-                           "--quiet", "--target", str(workdir / "installed"), str(path)],
+    # built the way a student's pip builds it (an isolated build environment, as for minigan itself)
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(workdir / "installed"), str(path)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert (workdir / "installed" / "minigan" / "assignments" / "runner.py").is_file()
