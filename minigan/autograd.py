@@ -36,12 +36,19 @@ def is_grad_enabled() -> bool:
 
 
 class Context:
-    """What a forward saves for its backward: ``xp``, saved arrays and op settings."""
+    """What a forward saves for its backward: ``xp``, saved arrays and op settings.
+
+    ``needs_grad`` holds one flag per input: does this backward pass want that input's
+    gradient? ``backward()`` sets it just before calling ``op.backward``, so an op can skip
+    the work for an input that needs none (data fed to the first layer, or the weights of
+    a network that is not being trained by this backward pass).
+    """
 
     def __init__(self, backend: Backend):
         self.backend = backend
         self.xp = backend.xp
         self.saved = ()
+        self.needs_grad = ()
 
     def save(self, *arrays):
         self.saved = arrays
@@ -50,7 +57,8 @@ class Context:
 class Op:
     """A differentiable primitive: ``forward(ctx, *arrays, **settings)`` and ``backward(ctx, grad_y)``.
 
-    ``backward`` returns one gradient per array input (a tuple when there are several).
+    ``backward`` returns one gradient per array input (a tuple when there are several);
+    it may return None for an input whose ``ctx.needs_grad`` flag is False.
     """
 
     @staticmethod
@@ -176,11 +184,13 @@ class Tensor:
         data = backend.asarray(self.numpy())
         return Tensor(data, backend, requires_grad=self.requires_grad)
 
-    def backward(self, grad=None, retain_graph: bool = False) -> None:
+    def backward(self, grad=None, retain_graph: bool = False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
 
         ``grad`` is dL/d(self): omitted for a one-element tensor (taken as 1), required
-        otherwise. The graph is freed afterwards unless ``retain_graph=True``.
+        otherwise. ``inputs``: only these leaves get a gradient (e.g. the parameters one
+        optimizer moves); the work for the others is skipped. The graph is freed
+        afterwards unless ``retain_graph=True``.
         """
         if not self.requires_grad:
             raise RuntimeError("backward(): this tensor does not require grad (no input had requires_grad=True)")
@@ -200,6 +210,7 @@ class Tensor:
             if tuple(grad.shape) != self.shape:
                 raise ValueError(f"backward(): got grad of shape {tuple(grad.shape)}, wanted {self.shape}")
         order = topological_order(self)
+        wanted = _leading_to(order, _check_inputs(inputs))
         grads = {id(self): grad}
         for node in reversed(order):  # every node after all the nodes that use it
             grad_node = grads.pop(id(node), None)
@@ -208,11 +219,12 @@ class Tensor:
             if node._op is None:  # a leaf: keep its gradient
                 node.grad = grad_node if node.grad is None else node.grad + grad_node
                 continue
+            node._ctx.needs_grad = tuple([id(parent) in wanted for parent in node._parents])
             grads_in = node._op.backward(node._ctx, grad_node)
             if not isinstance(grads_in, tuple):
                 grads_in = (grads_in,)
             for parent, grad_parent in zip(node._parents, grads_in):
-                if grad_parent is None or not parent.requires_grad:
+                if grad_parent is None or id(parent) not in wanted:
                     continue
                 # a backward that leaked another library's array fails here, not later;
                 # NumPy scalars from full reductions become 0-d arrays
@@ -221,6 +233,29 @@ class Tensor:
                 grads[key] = grad_parent if key not in grads else grads[key] + grad_parent
             if not retain_graph:
                 node._op, node._ctx, node._parents = _Freed, None, ()
+
+
+def _check_inputs(inputs):
+    """``backward(inputs=...)``: None, or leaves that require grad."""
+    if inputs is None:
+        return None
+    inputs = list(inputs)
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad or not t.is_leaf:
+            raise ValueError(f"inputs[{i}]: got {t!r:.60}, wanted a leaf Tensor with requires_grad=True")
+    return inputs
+
+
+def _leading_to(order: list, inputs) -> set:
+    """The ids of the tensors in ``order`` that a gradient must reach: all of them, or
+    (with ``inputs``) those inputs and every tensor computed from one of them."""
+    if inputs is None:
+        return {id(node) for node in order}
+    wanted = {id(t) for t in inputs}
+    for node in order:  # parents come first, so each node's parents are already decided
+        if any(id(parent) in wanted for parent in node._parents):
+            wanted.add(id(node))
+    return wanted
 
 
 def topological_order(root: Tensor) -> list:
@@ -256,21 +291,23 @@ def topological_order(root: Tensor) -> list:
 
 def apply(op, *inputs: Tensor, **settings) -> Tensor:
     """Run ``op.forward`` on the inputs' arrays and, when gradients are wanted, record the node."""
+    requires_grad = False
     for t in inputs:
         if not isinstance(t, Tensor):
             raise TypeError(f"{op.__name__}: got a {type(t).__name__} input, wanted a Tensor (make one with minigan.tensor)")
-    backend = inputs[0].backend
-    for other in inputs[1:]:
-        if other.backend is not backend:
+        if t.backend is not inputs[0].backend:
             raise ValueError(
-                f"{op.__name__}: got tensors on backends {backend.name!r} and {other.backend.name!r}, "
+                f"{op.__name__}: got tensors on backends {inputs[0].backend.name!r} and {t.backend.name!r}, "
                 "wanted one backend; move one with .to(...)"
             )
+        requires_grad = requires_grad or t.requires_grad
+    backend = inputs[0].backend
     ctx = Context(backend)
     data = op.forward(ctx, *[t.data for t in inputs], **settings)
-    needs_grad = _GRAD_ENABLED and any(t.requires_grad for t in inputs)
-    out = Tensor(data, backend, requires_grad=needs_grad)
-    if needs_grad:
+    out = Tensor(data, backend)
+    if requires_grad and _GRAD_ENABLED:
+        # an input that requires grad is a float, so is the output: no dtype check needed
+        out.requires_grad = True
         out._op, out._ctx, out._parents = op, ctx, inputs
     return out
 

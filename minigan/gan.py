@@ -68,10 +68,10 @@ class StepRecord:
 
 
 def update(optimizer, loss: Tensor) -> None:
-    """One gradient step on ``loss`` for the parameters ``optimizer`` holds."""
-    optimizer.zero_grad()   # forget the gradients of the previous step
-    loss.backward()         # d loss / d theta into every parameter's .grad
-    optimizer.step()        # theta <- theta - lr * (the optimizer's view of the gradient)
+    """One gradient step on ``loss`` for the parameters ``optimizer`` holds (the others stay fixed)."""
+    optimizer.zero_grad()                      # forget the gradients of the previous step
+    loss.backward(inputs=optimizer.params)     # d loss / d theta into .grad of these parameters only
+    optimizer.step()                           # theta <- theta - lr * (the optimizer's view of the gradient)
 
 
 def _check_int(name: str, value, minimum: int) -> int:
@@ -183,7 +183,7 @@ class GAN:
         def mean_probability(logits):  # mean D(.) = mean sigmoid(logit), in the tanh form
             return xp.mean(0.5 * (xp.tanh(0.5 * logits.data) + 1.0))
 
-        squares = [xp.sum(p.grad * p.grad) for p in self.G.parameters() if p.grad is not None]
+        squares = [xp.sum(p.grad * p.grad) for p in self.opt_G.params if p.grad is not None]  # G's parameters
         g_grad_norm = xp.sqrt(sum(squares)) if squares else xp.asarray(0.0, dtype=loss_G.dtype)
         return StepRecord(
             step=self.step, d_loss=loss_D.data, g_loss=loss_G.data, value=-loss_D.data,

@@ -44,7 +44,9 @@ class Add(Op):
     @staticmethod
     def backward(ctx, grad_y):
         shape_a, shape_b = ctx.shapes
-        return unbroadcast(grad_y, shape_a), unbroadcast(grad_y, shape_b)
+        need_a, need_b = ctx.needs_grad
+        return (unbroadcast(grad_y, shape_a) if need_a else None,
+                unbroadcast(grad_y, shape_b) if need_b else None)
 
 
 class Sub(Op):
@@ -136,10 +138,14 @@ class MatMul(Op):
     def backward(ctx, grad_y):
         a, b = ctx.saved
         xp = ctx.xp
+        need_a, need_b = ctx.needs_grad  # False for data x, and for weights this backward holds fixed
         # BEGIN SOLUTION A1.2
-        grad_a = xp.matmul(grad_y, xp.matrix_transpose(b))
-        grad_b = xp.matmul(xp.matrix_transpose(a), grad_y)
-        return unbroadcast(grad_a, a.shape), unbroadcast(grad_b, b.shape)
+        grad_a = grad_b = None           # None: no gradient wanted, none computed
+        if need_a:
+            grad_a = unbroadcast(xp.matmul(grad_y, xp.matrix_transpose(b)), a.shape)  # (m, p) @ (p, n)
+        if need_b:
+            grad_b = unbroadcast(xp.matmul(xp.matrix_transpose(a), grad_y), b.shape)  # (n, m) @ (m, p)
+        return grad_a, grad_b
         # END SOLUTION
 
 
@@ -376,19 +382,25 @@ class ReLU(Op):
 
 
 class LeakyReLU(Op):
-    """y = x if x > 0 else slope * x.   VJP: grad_x = grad_y if x > 0 else slope * grad_y."""
+    """y = x if x > 0 else slope * x.   VJP: grad_x = grad_y if x > 0 else slope * grad_y.
+
+    Both lines multiply by the slope dy/dx (1 where x > 0, ``slope`` elsewhere), so the
+    forward computes it once, as floats, and the backward reuses it: two products, cheaper
+    than choosing elementwise with xp.where on a random-looking mask.
+    """
 
     @staticmethod
     def forward(ctx, x, slope=0.2):
-        positive = x > 0
-        ctx.save(positive)
-        ctx.slope = slope
-        return ctx.xp.where(positive, x, slope * x)
+        dy_dx = ctx.xp.astype(x > 0, x.dtype)   # 1 where x > 0, 0 elsewhere
+        dy_dx *= 1.0 - slope
+        dy_dx += slope                          # 1 where x > 0, slope elsewhere
+        ctx.save(dy_dx)
+        return x * dy_dx
 
     @staticmethod
     def backward(ctx, grad_y):
-        (positive,) = ctx.saved
-        return ctx.xp.where(positive, grad_y, ctx.slope * grad_y)
+        (dy_dx,) = ctx.saved
+        return grad_y * dy_dx
 
 
 class Softplus(Op):

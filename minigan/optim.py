@@ -230,8 +230,7 @@ class Adam(Optimizer):
                 m += (1.0 - beta1) * g
                 v *= beta2                   # v <- beta2 v + (1 - beta2) g^2, in place
                 v += (1.0 - beta2) * (g * g)
-                denom = xp.sqrt(v)           # sqrt(v_hat) + eps
-                denom *= v_scale
-                denom += eps
-                p.data -= step_size * m / denom
+                denom = xp.sqrt(v)           # sqrt(v_hat) + eps = v_scale * (sqrt(v) + eps / v_scale):
+                denom += eps / v_scale       # v_scale moves into the Python numbers, one pass less
+                p.data -= (step_size / v_scale) * m / denom
                 # END SOLUTION

@@ -6,7 +6,7 @@ from strategies import BACKENDS
 
 import minigan
 from minigan import ops
-from minigan.autograd import Op, Tensor, apply, topological_order
+from minigan.autograd import Context, Op, Tensor, apply, topological_order
 
 
 def leaf(values, backend, dtype="float64"):
@@ -109,6 +109,69 @@ def test_output_gradient_takes_the_output_dtype(backend):
     x = leaf([1.0, 2.0], backend, dtype="float32")
     (x * 2.0).backward(np.ones(2, dtype=np.float64))
     assert x.grad.dtype == x.backend.xp.float32
+
+
+# ---- backward(inputs=...): gradients for some leaves only ------------------------------------------
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_backward_with_inputs_fills_only_those_leaves(backend):
+    a, b, c = leaf([[1.0, 2.0]], backend), leaf([[3.0], [4.0]], backend), leaf([5.0], backend)
+    ((a @ b) * c).sum().backward(inputs=[b])
+    assert a.grad is None and c.grad is None
+    npt.assert_allclose(grad_of(b), [[5.0], [10.0]])  # d (a @ b) c / db = a^T c
+    ((a @ b) * c).sum().backward(inputs=[a, c])       # the same values as a full backward
+    npt.assert_allclose(grad_of(a), [[15.0, 20.0]])
+    npt.assert_allclose(grad_of(c), [11.0])
+    npt.assert_allclose(grad_of(b), [[5.0], [10.0]])  # untouched by the second pass
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_backward_inputs_must_be_leaves_that_require_grad(backend):
+    x = leaf([1.0, 2.0], backend)
+    h = x * 2.0
+    for bad in (h, minigan.tensor([1.0, 2.0], backend=backend), "x"):
+        with pytest.raises(ValueError, match=r"inputs\[0\]"):
+            (h * h).sum().backward(inputs=[bad], retain_graph=True)
+
+
+class Spy(Op):
+    """y = a * b, recording which inputs each backward was asked for."""
+
+    calls = []
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        a, b = ctx.saved
+        Spy.calls.append(ctx.needs_grad)
+        return grad_y * b, grad_y * a
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_op_is_told_which_inputs_need_a_gradient(backend):
+    x, w = leaf([1.0, 2.0], backend), leaf([3.0, 4.0], backend)
+    constant = minigan.tensor([5.0, 6.0], backend=backend, dtype="float64")
+    Spy.calls = []
+    apply(Spy, constant, w).sum().backward()              # a constant (the data) needs none
+    apply(Spy, x, w).sum().backward(inputs=[w])           # x is held fixed by this backward
+    apply(Spy, x, w).sum().backward()
+    assert Spy.calls == [(False, True), (False, True), (True, True)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_matmul_skips_the_vjp_of_an_input_that_needs_none(backend):
+    be = minigan.get_backend(backend)
+    a, b = be.asarray(np.ones((4, 3))), be.asarray(np.full((3, 2), 2.0))
+    ctx = Context(be)
+    ops.MatMul.forward(ctx, a, b)
+    for needs, a_none, b_none in (((False, True), True, False), ((True, False), False, True)):
+        ctx.needs_grad = needs
+        grad_a, grad_b = ops.MatMul.backward(ctx, be.asarray(np.ones((4, 2))))
+        assert (grad_a is None, grad_b is None) == (a_none, b_none)
+    npt.assert_allclose(be.to_host(grad_a), np.full((4, 3), 4.0))  # grad_y @ b^T
 
 
 # ---- freeing the graph ----------------------------------------------------------------------------

@@ -88,6 +88,30 @@ def test_the_discriminator_step_sends_no_gradient_to_g(monkeypatch):
     assert seen == [[True] * len(model.G.parameters())]   # G(z).detach(): nothing reached G
 
 
+def test_the_generator_step_computes_no_gradient_for_d(monkeypatch):
+    model = tiny()
+    after_D, at_G = [], []
+    step_D, step_G = model.opt_D.step, model.opt_G.step
+
+    def watched_D():
+        step_D()
+        after_D.append([p.grad for p in model.D.parameters()])
+
+    def watched_G():
+        at_G.append([p.grad for p in model.D.parameters()])
+        step_G()
+    monkeypatch.setattr(model.opt_D, "step", watched_D)
+    monkeypatch.setattr(model.opt_G, "step", watched_G)
+    model.train(1)
+    # D is held fixed while G learns: G's backward left D's gradients (of D's own step) as they were
+    assert all(g is h for g, h in zip(after_D[-1], at_G[0]))
+    assert all(p.grad is not None for p in model.G.parameters())
+    model.D.zero_grad()
+    z = model.sample(model.p_z, model.m)
+    gan.update(model.opt_G, losses.generator_loss(model.D(model.G(z))))
+    assert all(p.grad is None for p in model.D.parameters())
+
+
 # ---- what each step reports ----------------------------------------------------------------------
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_step_record_is_consistent_with_the_networks(backend):

@@ -267,6 +267,20 @@ def test_stable_at_extreme_inputs(name, dtype, backend):
     npt.assert_allclose(grad, df(x_rounded), rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("slope", [0.0, 0.2])
+def test_leaky_relu_at_infinities_keeps_its_dtype(backend, slope):
+    host = np.array([-np.inf, -2.0, -0.0, 0.0, 3.0, np.inf], dtype=np.float32)
+    x = minigan.tensor(host, requires_grad=True, backend=backend)
+    with np.errstate(invalid="ignore"):  # slope 0 at -inf: 0 * -inf is NaN, as in the where form below
+        y = ops.leaky_relu(x, slope)
+        y.backward(np.ones(6))
+        wanted = np.where(host > 0, host, np.float32(slope) * host)
+    assert y.dtype == x.dtype and x.grad.dtype == x.dtype   # float32 stays float32
+    npt.assert_array_equal(y.numpy(), wanted)
+    npt.assert_array_equal(x.backend.to_host(x.grad), np.where(host > 0, np.float32(1.0), np.float32(slope)))
+
+
 # ---- the same ops as Tensor methods ---------------------------------------------------------
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_methods_call_the_same_ops(backend):
