@@ -15,7 +15,8 @@ The classifier is an MLP 64-128-64-10 trained with softmax cross-entropy and Ada
 better). Its features are the 64 activations before the last layer. Training takes a few
 seconds, so the weights and the real digits' feature statistics are cached in one ``.npz``
 under ``$MINIGAN_CACHE`` (else ``~/.cache/minigan``) and reused; a missing, stale or
-corrupt cache file is simply retrained and rewritten (atomically).
+corrupt cache file is simply retrained and rewritten (atomically). It always runs on the
+NumPy backend: scoring copies G's samples to the host, so it works the same after a GPU run.
 """
 from __future__ import annotations
 

@@ -10,6 +10,9 @@ with an error of order eps**2. In float64, eps = 1e-6 makes both errors (truncat
 ~1e-12 and rounding ~1e-16/1e-6 = 1e-10) far below the tolerance, so a mismatch means a
 wrong derivative. For big inputs, ``directions=n`` checks n random directions u instead:
 <g, u> against (<v, f(x + eps u)> - <v, f(x - eps u)>) / (2 eps).
+
+The bookkeeping (perturbing one element, summing <v, f>) is done on host NumPy copies on
+purpose: only ``fn`` runs on the inputs' backend, so the checker is the same on every one.
 """
 from __future__ import annotations
 
