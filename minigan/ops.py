@@ -131,6 +131,9 @@ class MatMul(Op):
     def forward(ctx, a, b):
         if a.ndim < 2 or b.ndim < 2:
             raise ValueError(f"matmul: got shapes {tuple(a.shape)} and {tuple(b.shape)}, wanted at least 2-D arrays")
+        if a.shape[-1] != b.shape[-2]:   # (..., m, n) @ (..., n, p): the n must agree
+            raise ValueError(f"matmul: got shapes {tuple(a.shape)} and {tuple(b.shape)}; "
+                             f"the inner sizes {a.shape[-1]} and {b.shape[-2]} must match")
         ctx.save(a, b)
         return ctx.xp.matmul(a, b)
 

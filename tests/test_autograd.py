@@ -307,6 +307,35 @@ def test_tensor_dtype_rules(backend):
         minigan.tensor(1.0, backend=backend, dtype="float99")
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("data, error, words", [
+    (None, TypeError, "got None, wanted a number"),
+    ("1.5", TypeError, "got the string '1.5', wanted a number"),
+    (b"ab", TypeError, "got the string b'ab'"),
+    (["a", "b"], TypeError, "got a list of strings, wanted real numbers"),
+    ([[1.0, 2.0], [3.0, "x"]], TypeError, "list of strings"),
+    ([1.0, None], TypeError, "objects that are not numbers (such as None)"),
+    ({"a": 1}, TypeError, "dict of objects"),
+    (1 + 2j, TypeError, "got complex numbers, wanted real numbers"),
+    ([1.0, 2j], TypeError, "got complex numbers"),
+    (np.ones(2, dtype=np.complex64), TypeError, "got complex numbers"),
+    (np.array(["2026-01-01"], dtype="datetime64[D]"), TypeError, "of dates"),
+    ([[1.0, 2.0], [3.0]], ValueError, "got a ragged nested list (rows of different lengths), wanted a rectangular"),
+    ([[[1.0]], [[1.0, 2.0]]], ValueError, "ragged nested list"),
+])
+def test_tensor_refuses_what_is_not_an_array_of_real_numbers(backend, data, error, words):
+    with pytest.raises(error) as raised:
+        minigan.tensor(data, backend=backend)
+    assert str(raised.value).startswith("data: got ") and words in str(raised.value)
+
+
+def test_tensor_refuses_a_complex_backend_array():
+    import array_api_strict as strict
+
+    with pytest.raises(TypeError, match="data: got complex numbers"):
+        minigan.tensor(strict.asarray([1j]), backend="strict")
+
+
 def test_tensor_infers_the_backend_of_its_data():
     strict_array = minigan.get_backend("strict").asarray([1.0])
     assert minigan.tensor(strict_array).backend.name == "strict"

@@ -310,6 +310,11 @@ def test_bad_arguments_raise(backend):
         ops.transpose(x, (0, 0))
     with pytest.raises(ValueError, match="matmul"):
         ops.matmul(x, minigan.tensor(np.ones(3), backend=backend))
+    with pytest.raises(ValueError) as error:
+        ops.matmul(x, minigan.tensor(np.ones((4, 5)), backend=backend))
+    assert str(error.value) == "matmul: got shapes (2, 3) and (4, 5); the inner sizes 3 and 4 must match"
+    with pytest.raises(ValueError, match=r"shapes \(2, 3\) and \(2, 3\); the inner sizes 3 and 2"):
+        x @ x
     with pytest.raises(TypeError, match="exponent"):
         ops.pow(x, x)
     with pytest.raises(ValueError, match="slope"):
