@@ -73,26 +73,40 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, directions=None, seed=
         if tuple(analytic.shape) != t.shape:
             raise GradcheckError(f"{names[i]}: gradient has shape {tuple(analytic.shape)}, wanted {t.shape}")
         if directions is None:
-            steps = [np.eye(1, t.size, j).reshape(t.shape) for j in range(t.size)]
-            labels = [np.unravel_index(j, t.shape) if t.shape else () for j in range(t.size)]
+            steps, labels = element_steps(t.shape)
         else:
             steps = [rng.standard_normal(t.shape) for _ in range(directions)]
             labels = [f"direction {k}" for k in range(directions)]
-        a_values, n_values = [], []
-        for u in steps:
-            plus = [h + eps * u if k == i else h for k, h in enumerate(hosts)]
-            minus = [h - eps * u if k == i else h for k, h in enumerate(hosts)]
-            n_values.append((f(plus) - f(minus)) / (2 * eps))
-            a_values.append(float(np.sum(analytic * u)))
-        a_values, n_values = np.array(a_values), np.array(n_values)
-        excess = np.abs(a_values - n_values) - (atol + rtol * np.abs(n_values))
-        # a NaN or inf on either side is a failure too (NaN > 0 would quietly be False)
-        if excess.size and (not np.all(np.isfinite(excess)) or excess.max() > 0):
-            worst = int(np.nanargmax(np.where(np.isfinite(excess), excess, np.inf)))
-            where = labels[worst]
-            where = tuple(int(w) for w in where) if isinstance(where, tuple) else where
-            raise GradcheckError(
-                f"{names[i]}: gradient mismatch at index {where}: analytic {a_values[worst]:.6g}, "
-                f"numeric {n_values[worst]:.6g} (atol={atol}, rtol={rtol})"
-            )
+        a_values = np.array([float(np.sum(analytic * u)) for u in steps])
+        compare_gradient(names[i], a_values, numeric_directional(f, hosts, i, steps, eps), labels, atol, rtol)
     return True
+
+
+def element_steps(shape):
+    """One unit step e_j per element of an array of ``shape``, and each element's index."""
+    size = int(np.prod(shape))
+    steps = [np.eye(1, size, j).reshape(shape) for j in range(size)]
+    labels = [tuple(int(w) for w in np.unravel_index(j, shape)) if shape else () for j in range(size)]
+    return steps, labels
+
+
+def numeric_directional(f, hosts, i, steps, eps=1e-6) -> np.ndarray:
+    """(f(x + eps u) - f(x - eps u)) / (2 eps) for each step u of input i; f takes host arrays."""
+    values = []
+    for u in steps:
+        plus = [h + eps * u if k == i else h for k, h in enumerate(hosts)]
+        minus = [h - eps * u if k == i else h for k, h in enumerate(hosts)]
+        values.append((f(plus) - f(minus)) / (2 * eps))
+    return np.array(values)
+
+
+def compare_gradient(name, a_values, n_values, labels, atol=1e-5, rtol=1e-3) -> None:
+    """Raise GradcheckError at the worst of the analytic values that miss the numeric ones."""
+    excess = np.abs(a_values - n_values) - (atol + rtol * np.abs(n_values))
+    # a NaN or inf on either side is a failure too (NaN > 0 would quietly be False)
+    if excess.size and (not np.all(np.isfinite(excess)) or excess.max() > 0):
+        worst = int(np.nanargmax(np.where(np.isfinite(excess), excess, np.inf)))
+        raise GradcheckError(
+            f"{name}: gradient mismatch at index {labels[worst]}: analytic {a_values[worst]:.6g}, "
+            f"numeric {n_values[worst]:.6g} (atol={atol}, rtol={rtol})"
+        )

@@ -48,8 +48,7 @@ def _softplus(xp, a):
 class ValueFunction(Op):
     """V = -mean softplus(-a_r) - mean softplus(a_f)  (= mean log D(x) + mean log(1 - D(G(z)))).
 
-    VJP: grad_a_r = grad_V * sigmoid(-a_r) / m_r    (= (1 - D(x)) / m_r)
-         grad_a_f = -grad_V * sigmoid(a_f) / m_f    (= -D(G(z)) / m_f)
+    VJP: V = -L_D, so each gradient is DiscriminatorLoss's with the sign flipped.
     """
 
     @staticmethod
@@ -60,9 +59,8 @@ class ValueFunction(Op):
 
     @staticmethod
     def backward(ctx, grad_v):
-        a_real, a_fake = ctx.saved
-        xp = ctx.xp
-        return grad_v * _sigmoid(xp, -a_real) / a_real.size, -grad_v * _sigmoid(xp, a_fake) / a_fake.size
+        grad_real, grad_fake = DiscriminatorLoss.backward(ctx, grad_v)  # ctx saved (a_real, a_fake) alike
+        return -grad_real, -grad_fake
 
 
 class DiscriminatorLoss(Op):

@@ -171,7 +171,7 @@ def test_released_copy_installs(workdir):
     done = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(workdir / "installed"), str(path)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert (workdir / "installed" / "minigan" / "assignments" / "runner.py").is_file()
+    assert (workdir / "installed" / "minigan" / "assignments" / "harness.py").is_file()
 
 
 def test_released_copy_grades_zero_on_its_blanked_parts(released):

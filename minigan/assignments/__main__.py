@@ -10,7 +10,8 @@ import json
 import sys
 
 from minigan.assignments.catalog import ASSIGNMENTS, SOURCE_ROOT
-from minigan.assignments.grade import format_table, grade
+from minigan.assignments.grade import SANDBOXES, GraderTampered, format_table, grade
+from minigan.assignments.sandbox import Limits
 from minigan.assignments.regions import find_all_regions
 from minigan.assignments.release import release
 
@@ -40,6 +41,10 @@ def parser() -> argparse.ArgumentParser:
     gr.add_argument("--path", help="the copy to grade (default: the minigan being run, the solution key)")
     gr.add_argument("--parts", help="grade only these parts, e.g. A2.3,A2.4")
     gr.add_argument("--time-limit", type=float, help="seconds per part (default: the assignment's)")
+    gr.add_argument("--memory-limit", type=float, default=2.0, help="GiB of address space per part (default: 2)")
+    gr.add_argument("--sandbox", choices=SANDBOXES, default="auto",
+                    help="auto (bubblewrap where it works, else a plain subprocess with a warning), "
+                         "bubblewrap (refuse to grade without it) or subprocess")
     gr.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     return top
 
@@ -59,10 +64,18 @@ def main(argv=None) -> int:
             out = release(args.assignment, args.out, parts=split(args.parts))
             print(f"wrote a student copy of {args.assignment.upper()} to {out} (see its ASSIGNMENT.md)")
             return 0
-        report = grade(args.assignment, args.path, parts=split(args.parts), time_limit=args.time_limit)
+        if not args.memory_limit > 0:
+            raise ValueError(f"--memory-limit: got {args.memory_limit:g}, wanted a positive number of GiB")
+        report = grade(args.assignment, args.path, parts=split(args.parts), time_limit=args.time_limit,
+                       limits=Limits(memory_bytes=int(args.memory_limit * 2**30)), sandbox_name=args.sandbox)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except GraderTampered as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if report["warning"]:
+        print(f"warning: {report['warning']}", file=sys.stderr)
     print(json.dumps(report, indent=2) if args.json else format_table(report))
     return 0 if report["full_marks"] else 1
 

@@ -25,7 +25,8 @@ class Part:
     title: str       # what the student writes, e.g. "Sum.backward (with broadcasting)"
     points: int
     check: str       # "module:function" in minigan/assignments/
-    hint: str        # goes into the released NotImplementedError; no double quotes
+    hint: str        # a question that leads to the answer, never the answer; goes into the released
+                     # NotImplementedError, so no double quotes
 
 
 @dataclass(frozen=True)
@@ -46,25 +47,29 @@ A1 = Assignment(
     "A1", "Autograd: the hand-derived backward passes and the graph walk",
     parts=(
         Part("A1.1", "Mul.backward (with broadcasting)", 2, "checks_autograd:check_mul",
-             "grad_a = grad_y * b and grad_b = grad_y * a, each summed back to its input's "
-             "shape with unbroadcast(grad, shape)"),
+             "for y = a * b, what is dy/da and what is dy/db? which axes did broadcasting add to each "
+             "input, and how does unbroadcast(grad, shape) take them away again?"),
         Part("A1.2", "MatMul.backward", 3, "checks_autograd:check_matmul",
-             "grad_a = grad_y @ b^T and grad_b = a^T @ grad_y (xp.matmul, xp.matrix_transpose), "
-             "then unbroadcast each, since batched inputs broadcast"),
+             "for y = a @ b, which matrix product of grad_y with b has the shape of a, and which product "
+             "of a with grad_y has the shape of b? write the shapes down. batched inputs broadcast: what "
+             "must unbroadcast do then? (xp.matmul, xp.matrix_transpose)"),
         Part("A1.3", "Sum.backward (with broadcasting)", 3, "checks_autograd:check_sum",
-             "grad_x is grad_y copied along the summed axes: put them back with "
-             "_expand(ctx.xp, grad_y, ctx.shape, ctx.axis, ctx.keepdims), then xp.broadcast_to ctx.shape"),
+             "each element of x is added into y once: how much of grad_y does it receive? which axes did "
+             "the sum remove, and how do _expand and xp.broadcast_to give them back?"),
         Part("A1.4", "Exp.backward", 1, "checks_autograd:check_exp",
-             "exp is its own derivative, and its output y was saved"),
+             "what is the derivative of exp(x), and which array did forward save for you?"),
         Part("A1.5", "Log.backward", 1, "checks_autograd:check_log",
-             "d log(x) / dx = 1 / x"),
+             "what is the derivative of log(x), and which array did forward save for you?"),
         Part("A1.6", "Sigmoid.backward", 2, "checks_autograd:check_sigmoid",
-             "d sigmoid(x) / dx = y (1 - y), with y the saved output; recomputing exp(-x) overflows"),
+             "can you write the derivative of sigmoid(x) with nothing but sigmoid(x) itself, the saved y? "
+             "why is that safer than recomputing exp(-x) for large |x|?"),
         Part("A1.7", "ReLU.backward", 2, "checks_autograd:check_relu",
-             "grad_y passes where the saved mask x > 0 is true, 0 elsewhere (xp.where)"),
+             "where is max(x, 0) flat and where does it have slope 1? what did forward save to tell the "
+             "two apart? (xp.where)"),
         Part("A1.8", "topological_order (the graph walk)", 6, "checks_autograd:check_topological_order",
-             "an iterative depth-first search with a stack of (node, parents_done) pairs: a node is "
-             "appended after its parents that require grad; remember visited nodes by id(node)"),
+             "how can a depth-first search know that all of a node's parents are already listed before it "
+             "lists the node? what replaces recursion so that a chain of 10,000 ops still works? which "
+             "parents can be skipped, and how do you make sure no tensor is visited twice?"),
     ),
     tests=("tests/test_autograd.py", "tests/test_ops.py", "tests/test_gradcheck.py"),
 )
@@ -73,23 +78,26 @@ A2 = Assignment(
     "A2", "Networks, losses and optimizers",
     parts=(
         Part("A2.1", "Linear.forward", 2, "checks_networks:check_linear",
-             "y = x @ weight + bias, (m, n_in) @ (n_in, n_out) + (n_out,), with Tensor operators "
-             "so autograd records the graph"),
+             "which Tensor operations turn x of shape (m, n_in) into y of shape (m, n_out) with "
+             "self.weight and self.bias, so that autograd records the graph?"),
         Part("A2.2", "DiscriminatorLoss.backward (closed form)", 4, "checks_networks:check_discriminator_loss",
-             "L_D = mean softplus(-a_r) + mean softplus(a_f): grad_a_r = grad_loss (sigmoid(a_r) - 1) / m_r "
-             "and grad_a_f = grad_loss sigmoid(a_f) / m_f, each m its own batch size (use _sigmoid)"),
+             "what is the derivative of softplus(u)? the real logits enter as u = -a_r and the fake ones "
+             "as u = a_f: what does the chain rule do with that minus sign, and what does each mean divide "
+             "by? (use _sigmoid, and scale by grad_loss)"),
         Part("A2.3", "MinimaxGeneratorLoss.backward (closed form)", 3, "checks_networks:check_minimax_loss",
-             "L_G = -mean softplus(a_f), and d softplus(a) / da = sigmoid(a)"),
+             "what is the derivative of softplus(a), what does the mean over the batch contribute, and "
+             "what does the minus sign in front of the loss do?"),
         Part("A2.4", "NonSaturatingGeneratorLoss.backward (closed form)", 3,
              "checks_networks:check_non_saturating_loss",
-             "L_G = mean softplus(-a_f): grad_a_f = grad_loss (sigmoid(a_f) - 1) / m, "
-             "and sigmoid(a) - 1 = -sigmoid(-a)"),
+             "what does the chain rule do with the minus sign inside softplus(-a_f)? can you write the "
+             "result with one _sigmoid call, without subtracting anything from 1?"),
         Part("A2.5", "SGD.step with momentum", 3, "checks_networks:check_sgd",
-             "v <- momentum v - lr g, then p <- p + v (nesterov: p <- p + momentum v - lr g); "
-             "update v and p.data in place (v *= ..., v -= ...) so the buffer keeps its value"),
+             "which line of the class docstring updates the velocity, and which one the parameter? how do "
+             "you change v and p.data in place (v *= ..., v -= ...) so that the buffer keeps its value "
+             "between steps?"),
         Part("A2.6", "Adam.step", 5, "checks_networks:check_adam",
-             "m <- beta1 m + (1 - beta1) g and v <- beta2 v + (1 - beta2) g^2, in place; then "
-             "p <- p - step_size m / (sqrt(v) v_scale + eps), which folds in the bias corrections"),
+             "which lines of the class docstring update m and v, in place? how do step_size and v_scale "
+             "fold both bias corrections into one update of p.data?"),
     ),
     tests=("tests/test_nn.py", "tests/test_losses.py", "tests/test_optim.py"),
 )
@@ -99,9 +107,10 @@ A3 = Assignment(
     parts=(
         Part("A3.1", "the trainer's inner loop: k discriminator steps, then one generator step", 10,
              "checks_training:check_trainer_loop",
-             "k times: sample x from p_data and z from p_z, descend discriminator_loss(D(x), "
-             "D(G(z).detach())); then sample fresh z and descend generator_loss(D(G(z)), self.loss). "
-             "Leave loss_D, real, fake (of the last D step) and loss_G set: record() reads them"),
+             "what does Algorithm 1 repeat k times, and what does it do once after that? which samples "
+             "does each step draw, which loss does each descend (discriminator_loss, and generator_loss "
+             "with form=self.loss), and why must the discriminator see G(z).detach()? record() reads "
+             "loss_D, real, fake and loss_G"),
     ),
     tests=("tests/test_gan.py",),
 )
@@ -111,13 +120,13 @@ A4 = Assignment(
     parts=(
         Part("A4.1", "run_ring: train one GAN on the ring and measure it", 5,
              "checks_training:check_run_ring",
-             "build the GAN from ring_config(form, k, steps, seed), train it with a History callback and "
-             "the config's schedules, then measure as the docstring lists (metrics.mode_coverage, "
-             "the mean of the first early d_fake and g_grad_norm)"),
+             "which function gives the config, which one builds the GAN, and which callbacks must train() "
+             "get? which function of metrics and which columns of the History give what the docstring asks "
+             "for?"),
         Part("A4.2", "compare: the grid of generator losses and k, and its findings", 5,
              "checks_training:check_compare",
-             "call run_ring for every form in FORMS and k in K_VALUES, then compute the three findings "
-             "the docstring defines from those runs"),
+             "how do you call run_ring once for every (form, k) pair, and how does each of the docstring's "
+             "three findings compare those runs?"),
     ),
     time_limit=120.0,
 )

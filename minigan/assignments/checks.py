@@ -1,13 +1,15 @@
 """What every part's check shares: the failure type, the backends to try, and comparisons.
 
-A check is a function with no arguments that imports the student's ``minigan`` (the copy
-being graded: runner.py puts it first on ``sys.path``), exercises one part, and either
-returns a line of feedback (the part passes) or raises ``CheckFailed`` whose message is
-the feedback (the part scores 0). Any other exception also scores 0; the runner reports
-it with the place in the student's code where it was raised.
+A check is a function ``check(student)`` that runs in the grader's process. It makes the
+part's inputs, asks the student's sandboxed process to run the student's code on them
+(``student.run("probe", **inputs)``, see probes.py), computes the expected results with
+the grader's own minigan or NumPy, and compares. It returns one line of feedback (the part
+passes) or raises ``CheckFailed`` whose message is the feedback (the part scores 0).
 
-Checks compare against references computed here with NumPy, never against the student's
-own code, and are seeded: the same copy gets the same grade and the same words.
+What comes back from the student's process is untrusted: any value may be missing, of the
+wrong type or shape, or huge. ``get`` and ``expect_close`` turn each such case into a
+CheckFailed with one line saying what was wrong, never a crash. Checks are seeded: the
+same copy gets the same grade and the same words.
 """
 from __future__ import annotations
 
@@ -31,15 +33,29 @@ def backends() -> list:
     return ["numpy", "strict"]
 
 
-def host(value) -> np.ndarray:
-    """A NumPy copy of a Tensor, a backend array (numpy, strict, cupy) or a number."""
-    from minigan.backend import backend_of
+def get(value, *path):
+    """``value[path[0]][path[1]]...``, or CheckFailed naming the first step that is not there."""
+    where = "the reply"
+    for key in path:
+        try:
+            value = value[key]
+        except (KeyError, IndexError, TypeError):
+            raise CheckFailed(f"{where} has no [{key!r}]: the student's process sent something else") from None
+        where += f"[{key!r}]"
+    return value
 
-    if hasattr(value, "backend") and hasattr(value, "numpy"):  # a minigan Tensor
-        return np.asarray(value.numpy())
-    if isinstance(value, (int, float, list, tuple, np.ndarray, np.generic)):
-        return np.asarray(value)
-    return np.asarray(backend_of(value).to_host(value))
+
+def as_numbers(what: str, value) -> np.ndarray:
+    """``value`` as a float64 array, or CheckFailed if it is not numbers."""
+    if value is None:
+        raise CheckFailed(f"{what}: got None, wanted numbers")
+    try:
+        array = np.asarray(value)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(array.dtype)
+        return array.astype(np.float64)
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{what}: got {type(value).__name__}, wanted numbers") from None
 
 
 def expect_close(what: str, got, wanted, rtol: float = 1e-5, atol: float = 1e-7) -> None:
@@ -47,7 +63,7 @@ def expect_close(what: str, got, wanted, rtol: float = 1e-5, atol: float = 1e-7)
 
     The message names ``what``, the worst index, and both values there.
     """
-    got, wanted = host(got), host(wanted).astype(np.float64)
+    got, wanted = as_numbers(what, got), np.asarray(wanted, dtype=np.float64)
     if got.shape != wanted.shape:
         raise CheckFailed(f"{what}: got shape {got.shape}, wanted {wanted.shape}")
     bad = ~np.isfinite(got)

@@ -1,41 +1,27 @@
 """Checks for A3 (Algorithm 1's loop) and A4 (the experiment on the ring).
 
-A3: the student's ``GAN.train_step`` runs on a small seeded GAN and is compared, parameter
-by parameter, with Algorithm 1 written out here (``reference_step``) on an identical GAN.
-The optimizers are watched as it runs: k discriminator updates and one generator update
-per iteration, and no gradient reaching G during a discriminator step (the detach).
+A3: the student's process runs the copy's ``GAN.train_step`` on a small seeded GAN
+(probes.small_gan) and reports the records and every parameter after a few iterations,
+and how often each optimizer stepped. The grader runs Algorithm 1 written out here
+(``reference_step``) on an identical GAN with its own minigan and compares, parameter by
+parameter. When they differ, it tries the usual mistakes to name the one made.
 
-A4: the student's experiment functions run short seeded trainings on the ring; their
-measurements are compared with the grader's own runs, and the outcomes the experiment is
-about (the non-saturating loss covers modes; the minimax loss's D(G(z)) stays lower early;
-more discriminator steps push D(G(z)) down) are checked on them.
+A4: the student's process runs the copy's experiment functions; the grader trains the
+same runs with its own minigan and compares the measurements, then checks the outcomes
+the experiment is about (the non-saturating loss covers modes; the minimax loss's
+gradient is weaker early; more discriminator steps push D(G(z)) down).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .checks import CheckFailed, expect, expect_close
+from . import experiments, probes
+from .checks import CheckFailed, expect, expect_close, get
 
-SEED = 20140610
 ITERATIONS = 3
 
 
 # ---- A3.1 ------------------------------------------------------------------------------------------
-def small_gan(k: int, loss: str):
-    """A small seeded GAN on the ring (SGD, so a small difference stays small)."""
-    import minigan
-    from minigan import data, gan, nn, optim
-
-    backend = minigan.get_backend("numpy")
-    rng = backend.random(SEED)
-    G = nn.MLP([2, 16, 2], "relu", rng=rng, backend=backend)
-    D = nn.MLP([2, 16, 1], "leaky_relu", rng=rng, backend=backend)
-    opt_G = optim.SGD(G.parameters(), lr=0.05, momentum=0.5)
-    opt_D = optim.SGD(D.parameters(), lr=0.05, momentum=0.5)
-    return gan.GAN(G, D, data.ring(), data.normal_noise(2), opt_G, opt_D, k=k, m=32, loss=loss, rng=rng,
-                   check_every=1)
-
-
 def reference_step(model, order: str = "xz", fresh_z: bool = True, form: str | None = None):
     """Algorithm 1's iteration, written out by the grader (the variants help name a mistake)."""
     from minigan import losses
@@ -58,78 +44,50 @@ def reference_step(model, order: str = "xz", fresh_z: bool = True, form: str | N
     return model.record(loss_D, loss_G, real, fake)
 
 
-def _watch(model) -> dict:
-    """Count the optimizers' steps, and note a D step taken while G holds a gradient."""
-    counts = {"D": 0, "G": 0, "D steps that reached G": 0}
-    step_D, step_G = model.opt_D.step, model.opt_G.step
-
-    def watched_D():
-        counts["D"] += 1
-        if any(p.grad is not None for p in model.G.parameters()):
-            counts["D steps that reached G"] += 1
-        step_D()
-
-    def watched_G():
-        counts["G"] += 1
-        step_G()
-
-    model.opt_D.step, model.opt_G.step = watched_D, watched_G
-    return counts
+def reference_run(k, loss, step=reference_step) -> dict:
+    """What probes.train reports, computed by the grader with one of its own steps."""
+    return probes.run_iterations(probes.small_gan(k, loss), step, ITERATIONS)
 
 
-def _run(model, step, iterations=ITERATIONS):
-    records = []
-    for _ in range(iterations):
-        for p in model.G.parameters():
-            p.grad = None  # so a gradient seen at a D step came from that step
-        records.append(step(model))
-    return records
-
-
-def _differences(a, b, records_a, records_b) -> str | None:
-    """The first parameter or record field where two runs differ, or None."""
-    for net in ("G", "D"):
-        for (name, p), (_, q) in zip(getattr(a, net).named_parameters(), getattr(b, net).named_parameters()):
+def _differences(student: dict, reference: dict) -> str | None:
+    """The first parameter or record field where the student's run differs from a reference, or None."""
+    for name, wanted in reference["params"].items():
+        try:
+            expect_close(f"{name[0]}'s parameter {name[2:]}", get(student, "params", name), wanted,
+                         rtol=1e-4, atol=1e-6)
+        except CheckFailed as difference:
+            return str(difference)
+    for t, wanted in enumerate(reference["records"], start=1):
+        for field in probes.RECORD_FIELDS[1:]:
             try:
-                expect_close(f"{net}'s parameter {name}", p, q, rtol=1e-4, atol=1e-6)
-            except CheckFailed as difference:
-                return str(difference)
-    for t, (ra, rb) in enumerate(zip(records_a, records_b), start=1):
-        for field in ("d_loss", "g_loss", "d_real", "d_fake"):
-            try:
-                expect_close(f"the record's {field} at iteration {t}", getattr(ra, field), getattr(rb, field),
-                             rtol=1e-4, atol=1e-6)
+                expect_close(f"the record's {field} at iteration {t}", get(student, "records", t - 1, field),
+                             wanted[field], rtol=1e-4, atol=1e-6)
             except CheckFailed as difference:
                 return str(difference)
     return None
 
 
-def check_trainer_loop() -> str:
-    from minigan import gan
-
+def check_trainer_loop(student) -> str:
     for k, loss in ((1, "non_saturating"), (3, "minimax")):
         setting = f"k={k}, loss={loss!r}, m=32"
-        student = small_gan(k, loss)
-        counts = _watch(student)
-        records = _run(student, lambda model: model.train_step())
-        expect(counts["D"] == k * ITERATIONS,
+        run = student.run("train", k=k, loss=loss, iterations=ITERATIONS)
+        counts = get(run, "counts")
+        expect(get(counts, "D") == k * ITERATIONS,
                f"with {setting}: {counts['D']} discriminator updates in {ITERATIONS} iterations, "
                f"wanted k = {k} per iteration")
-        expect(counts["G"] == ITERATIONS,
+        expect(get(counts, "G") == ITERATIONS,
                f"with {setting}: {counts['G']} generator updates in {ITERATIONS} iterations, wanted 1 per iteration")
-        expect(counts["D steps that reached G"] == 0,
+        expect(get(counts, "D steps that reached G") == 0,
                f"with {setting}: the discriminator's loss sent gradients into G's parameters; "
                "feed D with G(z).detach() in the discriminator step")
-        for t, record in enumerate(records, start=1):
-            expect(isinstance(record, gan.StepRecord) and record.step == t,
+        for t in range(1, ITERATIONS + 1):
+            expect(get(run, "records", t - 1, "step") == t,
                    f"with {setting}: train_step's record after iteration {t} is not a StepRecord with step={t}")
-        reference = small_gan(k, loss)
-        difference = _differences(student, reference, records, _run(reference, reference_step))
+        difference = _differences(run, reference_run(k, loss))
         if difference is None:
             continue
-        other_order = small_gan(k, loss)  # sampling z before x is Algorithm 1 too
-        if _differences(student, other_order, records, _run(other_order, lambda m: reference_step(m, "zx"))) is None:
-            continue
+        if _differences(run, reference_run(k, loss, lambda m: reference_step(m, "zx"))) is None:
+            continue  # sampling z before x is Algorithm 1 too
         variants = {
             "the generator's step reused the last discriminator step's z; sample fresh noise for it":
                 lambda m: reference_step(m, fresh_z=False),
@@ -137,8 +95,7 @@ def check_trainer_loop() -> str:
                 lambda m: reference_step(m, form="minimax" if loss == "non_saturating" else "non_saturating"),
         }
         for mistake, variant in variants.items():
-            model = small_gan(k, loss)
-            if _differences(student, model, records, _run(model, variant)) is None:
+            if _differences(run, reference_run(k, loss, variant)) is None:
                 raise CheckFailed(f"with {setting}: {mistake}")
         raise CheckFailed(f"with {setting}, after {ITERATIONS} iterations, Algorithm 1 disagrees: {difference}")
     return (f"k discriminator steps then one generator step, G detached, parameters and records equal to "
@@ -153,9 +110,8 @@ FLOAT_KEYS = ("high_quality_fraction", "early_d_fake", "early_g_grad_norm")
 
 
 def reference_run_ring(form="non_saturating", k=1, steps=200, seed=0, early=100) -> dict:
-    """A4.1 as the grader writes it: train with the copy's ``ring_config`` and measure."""
+    """A4.1 as the grader writes it: train with the grader's ``ring_config`` and measure."""
     from minigan import callbacks, gan, metrics
-    from minigan.assignments import experiments
 
     config = experiments.ring_config(form, k, steps, seed)
     model = gan.build(config)
@@ -163,10 +119,17 @@ def reference_run_ring(form="non_saturating", k=1, steps=200, seed=0, early=100)
     model.train(steps, callbacks=[history, *gan.schedules(config, model)])
     coverage = metrics.mode_coverage(model.generate(metrics.N_SAMPLES, seed=seed), model.p_data.centres,
                                      model.p_data.std)
-    return {"form": form, "k": k, "steps": steps, "seed": seed, "modes_covered": coverage.modes_covered,
-            "high_quality_fraction": coverage.high_quality_fraction,
+    return {"form": form, "k": k, "steps": steps, "seed": seed, "modes_covered": int(coverage.modes_covered),
+            "high_quality_fraction": float(coverage.high_quality_fraction),
             "early_d_fake": float(np.mean(np.asarray(history["d_fake"][:early]))),
             "early_g_grad_norm": float(np.mean(np.asarray(history["g_grad_norm"][:early])))}
+
+
+def _scalar(value):
+    """A number sent as a 0-d array (a NumPy scalar on the student's side) as a Python number."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biuf":
+        return value.item()
+    return value
 
 
 def _expect_run(what: str, got, wanted: dict) -> None:
@@ -175,62 +138,53 @@ def _expect_run(what: str, got, wanted: dict) -> None:
     missing = [key for key in wanted if key not in got]
     expect(not missing, f"{what}: missing keys {missing}")
     for key in ("form", "k", "steps", "seed", "modes_covered"):
-        expect(got[key] == wanted[key], f"{what}: {key} is {got[key]!r}, wanted {wanted[key]!r}")
+        value = _scalar(got[key])
+        expect(type(value) is type(wanted[key]) and value == wanted[key],
+               f"{what}: {key} is {value!r:.40}, wanted {wanted[key]!r}")
     for key in FLOAT_KEYS:
-        value = got[key]
-        expect(isinstance(value, (float, int, np.floating)) and np.isfinite(value),
-               f"{what}: {key} is {value!r}, wanted a finite number")
+        value = _scalar(got[key])
+        expect(isinstance(value, (float, int)) and not isinstance(value, bool) and np.isfinite(value),
+               f"{what}: {key} is {value!r:.40}, wanted a finite number")
         expect(abs(value - wanted[key]) <= 1e-6 * max(1.0, abs(wanted[key])),
                f"{what}: {key} is {value:.6g}, wanted {wanted[key]:.6g} (see run_ring's docstring)")
 
 
-def check_run_ring() -> str:
-    from minigan.assignments import experiments
-
+def check_run_ring(student) -> str:
     args = dict(A4_RUN)
-    got = experiments.run_ring(**args)
+    got = student.run("run_ring", args=args)
     wanted = reference_run_ring(**args)
     _expect_run(f"run_ring({', '.join(f'{k}={v!r}' for k, v in args.items())})", got, wanted)
     return (f"run_ring's measurements equal the grader's for {args['form']}, k={args['k']}, "
             f"{args['steps']} steps (modes {wanted['modes_covered']}/8, early D(G(z)) {wanted['early_d_fake']:.3f})")
 
 
-def check_compare() -> str:
-    from minigan.assignments import experiments
-
-    calls = {}
-
-    def logged_run_ring(form="non_saturating", k=1, steps=200, seed=0, early=None):
-        early = experiments.EARLY if early is None else early
-        calls[form, k] = reference_run_ring(form, k, steps, seed, early)
-        return dict(calls[form, k])
-
-    experiments.run_ring = logged_run_ring  # A4.2 is graded on its own, on the grader's runs
-    result = experiments.compare(steps=experiments.STEPS, seed=A4_GRID_SEED)
+def check_compare(student) -> str:
+    """A4.2 on its own: the grader trains the grid, the student's compare gets those runs through run_ring."""
+    grid = [(form, k) for form in experiments.FORMS for k in experiments.K_VALUES]
+    calls = {(form, k): reference_run_ring(form, k, experiments.STEPS, A4_GRID_SEED, experiments.EARLY)
+             for form, k in grid}
+    result = student.run("compare", steps=experiments.STEPS, seed=A4_GRID_SEED, runs=list(calls.values()))
     expect(isinstance(result, dict) and {"runs", "findings"} <= set(result),
            "compare returned no dict with 'runs' and 'findings'")
     runs, findings = result["runs"], result["findings"]
-    grid = {(form, k) for form in experiments.FORMS for k in experiments.K_VALUES}
-    labels = [(r.get("form"), r.get("k")) if isinstance(r, dict) else None for r in runs]
-    expect(len(runs) == len(grid) and set(labels) == grid,
-           f"compare's runs are {labels}, wanted one per (form, k) in {sorted(grid)}")
+    labels = [(r.get("form"), r.get("k")) if isinstance(r, dict) else None for r in runs] if isinstance(runs, list) else runs
+    expect(isinstance(runs, list) and len(runs) == len(grid) and set(labels) == set(grid),
+           f"compare's runs are {labels!r:.200}, wanted one per (form, k) in {sorted(grid)}")
     for run in runs:
-        key = (run["form"], run["k"])
-        expect(key in calls, f"compare reports a run {key} it never trained with run_ring")
-        _expect_run(f"compare's run {key}", run, calls[key])
+        _expect_run(f"compare's run {(run['form'], run['k'])}", run, calls[run["form"], run["k"]])
     k1, k5 = experiments.K_VALUES
     ns, mm = experiments.FORMS
     truth = {
-        "minimax_gradient_weaker": calls[mm, k5]["early_g_grad_norm"] < calls[ns, k5]["early_g_grad_norm"],
+        "minimax_gradient_weaker": bool(calls[mm, k5]["early_g_grad_norm"] < calls[ns, k5]["early_g_grad_norm"]),
         "more_d_steps_lower_d_fake": all(calls[f, k5]["early_d_fake"] < calls[f, k1]["early_d_fake"]
                                          for f in experiments.FORMS),
-        "non_saturating_covers_more": calls[ns, k5]["modes_covered"] >= calls[mm, k5]["modes_covered"],
+        "non_saturating_covers_more": bool(calls[ns, k5]["modes_covered"] >= calls[mm, k5]["modes_covered"]),
     }
     expect(isinstance(findings, dict) and set(findings) == set(truth),
            f"compare's findings have keys {sorted(findings) if isinstance(findings, dict) else findings!r}, "
            f"wanted {sorted(truth)}")
     for name, value in truth.items():
-        expect(bool(findings[name]) == value and isinstance(findings[name], (bool, np.bool_)),
+        expect(_scalar(findings[name]) is value,
                f"finding {name!r} is {findings[name]!r}, but the runs say {value} (see compare's docstring)")
     # the outcomes the experiment is about (on the grader's seed they hold with margin)
     for name, value in truth.items():

@@ -1,35 +1,101 @@
-"""Grade a copy of minigan: each part's check in its own process, with a time limit.
+"""Grade a copy of minigan: the student's code in a sandbox, every verdict in the grader.
 
-One process per part (runner.py) is what keeps the grader standing: a student's infinite
-loop is killed at the part's time limit, a crash or a NaN fails that part's check, and
-the next part starts in a clean interpreter. The checks are seeded and each process runs
-NumPy on one thread, so the same copy always gets the same grade and the same feedback.
+For each part, the grader (this process, with its own minigan) makes the inputs, starts
+one sandboxed student process for the part (sandbox.py; it runs harness.py), and runs the
+part's check. The check asks the student process for raw results (probes.py), computes
+the expected ones itself, and compares them here. Nothing the student's process says
+about itself is believed: a forged verdict is just a malformed reply, and a malformed,
+missing, oversized or late reply fails that part with one line saying why.
+
+The student process never imports the grader and the grader never imports the student's
+code. A part that never returns is stopped by its time limit, a crash or a NaN fails that
+part only, and when a part ends, every process it started is killed (and that is checked).
+The checks are seeded and each student process runs NumPy on one thread, so the same copy
+always gets the same grade and the same feedback.
 
 The report is a dict (``--json`` prints it as is)::
 
     {"assignment": "A2", "title": "...", "path": "/abs/path", "score": 17, "max_score": 20,
-     "full_marks": false,
+     "full_marks": false, "sandboxed": true, "sandbox": "bubblewrap",
      "parts": [{"id": "A2.1", "title": "Linear.forward", "points": 2, "max_points": 2,
-                "status": "passed", "feedback": "..."}, ...]}
+                "status": "passed", "feedback": "...", "processes_left": 0}, ...]}
 
-status: "passed" | "failed" | "not_implemented" | "error" | "timeout".
+status: "passed" | "failed" | "not_implemented" | "error" | "limit" | "timeout".
 """
 from __future__ import annotations
 
-import json
-import os
+import hashlib
+import importlib
+import math
 import signal
-import subprocess
-import sys
 import tempfile
 import textwrap
+import time
+from dataclasses import replace
 from pathlib import Path
 
+from minigan.assignments import sandbox
 from minigan.assignments.catalog import SOURCE_ROOT
 from minigan.assignments.catalog import assignment as find_assignment
+from minigan.assignments.checks import CheckFailed
+from minigan.assignments.sandbox import Limits, StudentDied, StudentProcess, StudentTimeout
+from minigan.assignments.wire import WireError
 
-RUNNER = Path(__file__).resolve().parent / "runner.py"
-ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+FEEDBACK_CHARS = 400   # the longest feedback line a part gets
+SANDBOXES = ("auto", "bubblewrap", "subprocess")
+
+
+class GraderTampered(RuntimeError):
+    """The grader's own files changed while a part ran: grading cannot be trusted and stops."""
+
+
+class StudentRaised(Exception):
+    """The student's code raised; ``info`` is {"type", "message", "where"} as its process sent it."""
+
+    def __init__(self, info):
+        super().__init__(str(info))
+        self.info = info if isinstance(info, dict) else {}
+
+
+def one_line(text, limit: int = FEEDBACK_CHARS) -> str:
+    """``text`` as one printable line: control characters escaped, at most ``limit`` characters."""
+    text = str(text)
+    text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+class Student:
+    """What a check sees of the student: ``run(probe, **inputs)`` returns that probe's raw result."""
+
+    def __init__(self, process: StudentProcess, time_limit: float):
+        self.process, self.time_limit, self.waited = process, time_limit, 0.0
+
+    def remaining(self) -> float:
+        return self.time_limit - self.waited
+
+    def _timed(self, call):
+        start = time.monotonic()
+        try:
+            return call(max(0.0, self.remaining()))
+        finally:
+            self.waited += time.monotonic() - start
+
+    def start(self) -> None:
+        hello = self._timed(self.process.start)
+        if not isinstance(hello, dict) or "error" in hello:
+            raise StudentRaised(hello.get("error") if isinstance(hello, dict) else None)
+        copy = "/sandbox/copy" if self.process.sandboxed else str(self.process.copy)
+        if not str(hello.get("minigan", "")).startswith(copy + "/"):
+            raise CheckFailed(f"import minigan found {one_line(hello.get('minigan'), 200)}, not the copy in "
+                              f"{self.process.copy}")
+
+    def run(self, probe: str, **inputs):
+        reply = self._timed(lambda timeout: self.process.request(probe, timeout, **inputs))
+        if not isinstance(reply, dict) or not ({"result"} <= set(reply) or {"error"} <= set(reply)):
+            raise CheckFailed("the student's process sent a reply that is neither a result nor an error")
+        if "error" in reply:
+            raise StudentRaised(reply["error"])
+        return reply["result"]
 
 
 def check_root(path) -> Path:
@@ -39,56 +105,98 @@ def check_root(path) -> Path:
     return root
 
 
-def run_part(part, root: Path, time_limit: float) -> dict:
-    """Run one part's check against the copy at ``root``; return its row of the report."""
+def load_check(name: str):
+    """"checks_autograd:check_mul" -> the grader's own function (never the copy's)."""
+    module, function = name.split(":")
+    return getattr(importlib.import_module(f"minigan.assignments.{module}"), function)
+
+
+def run_part(part, root: Path, time_limit: float, limits: Limits, sandboxed: bool) -> dict:
+    """Grade one part against the copy at ``root``; return its row of the report."""
     row = {"id": part.id, "title": part.title, "points": 0, "max_points": part.points}
-    env = dict(os.environ, MPLBACKEND="Agg", **{name: "1" for name in ONE_THREAD})
+    check = load_check(part.check)
     with tempfile.TemporaryDirectory(prefix=f"minigan-grade-{part.id}-") as scratch:
-        result_path = Path(scratch) / "result.json"
-        stderr_path = Path(scratch) / "stderr.txt"
-        command = [sys.executable, "-I", str(RUNNER), part.check, str(root), str(result_path)]
-        with open(stderr_path, "wb") as stderr:
-            # cwd: a scratch folder, so files the student's code writes land nowhere that matters;
-            # a new session, so a timeout can kill whatever the check started as well
-            process = subprocess.Popen(command, cwd=scratch, env=env, stdin=subprocess.DEVNULL,
-                                       stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+        process = StudentProcess(root, Path(scratch), limits, sandboxed)
+        with process:
+            student = Student(process, time_limit)
             try:
-                process.wait(timeout=time_limit)
-            except subprocess.TimeoutExpired:
-                _kill(process)
+                student.start()
+                feedback = check(student)
+                row.update(status="passed", feedback=str(feedback), points=part.points)
+            except CheckFailed as failure:
+                row.update(status="failed", feedback=str(failure))
+            except StudentRaised as raised:
+                row.update(_raised(raised.info, limits))
+            except StudentTimeout:
                 row.update(status="timeout", feedback=f"stopped after the time limit of {time_limit:g} s "
-                                                        "(an infinite loop, or far too slow)")
-                return row
-        if not result_path.is_file():
-            row.update(status="error", feedback=f"the check's process died (exit status {process.returncode})"
-                                                 f"{_last_line(stderr_path)}")
-            return row
-        result = json.loads(result_path.read_text(encoding="utf-8"))
-    row.update(status=result["status"], feedback=result["feedback"])
-    if result["status"] == "passed":
-        row["points"] = part.points
+                                                      "(an infinite loop, or far too slow)")
+            except StudentDied:
+                row.update(_died(process, limits))
+            except WireError as error:
+                row.update(status="failed", feedback=f"the student's process sent a malformed reply: {error}")
+            except Exception as error:  # a reply the check could not read (a list where numbers were wanted...)
+                row.update(status="failed", feedback=f"the student's process sent a reply the grader cannot use "
+                                                     f"({type(error).__name__}: {error})")
+        row["processes_left"] = process.processes_left
+        if process.processes_left:
+            row["feedback"] += f" [warning: {process.processes_left} of its processes could not be killed]"
+    row["feedback"] = one_line(row["feedback"])
     return row
 
 
-def _kill(process: subprocess.Popen) -> None:
-    """Kill the part's process and everything it started (its own session)."""
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (AttributeError, ProcessLookupError, PermissionError):
-        process.kill()
-    process.wait()
+def _raised(info: dict, limits: Limits) -> dict:
+    """The row for an exception the student's code raised, from what its process said of it."""
+    kind, message, where = (one_line(info.get(key, ""), 300) for key in ("type", "message", "where"))
+    if info.get("stage") == "import":  # the copy's minigan did not even import
+        return {"status": "error", "feedback": f"import minigan failed: {kind}: {message}{where}"}
+    if kind == "NotImplementedError":
+        return {"status": "not_implemented", "feedback": f"{message}{where}"}
+    if kind == "MemoryError":
+        return {"status": "limit", "feedback": f"{limits.describe('memory')} (MemoryError{where})"}
+    return {"status": "error", "feedback": f"{kind}: {message}{where}" if message else f"{kind}{where}"}
 
 
-def _last_line(path: Path) -> str:
-    lines = [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
-    return f": {lines[-1].strip()}" if lines else ""
+def _died(process: StudentProcess, limits: Limits) -> dict:
+    """The row for a student process that ended before it answered."""
+    number = process.exit_signal()
+    if number == signal.SIGXCPU:
+        return {"status": "limit", "feedback": limits.describe("cpu")}
+    if number == signal.SIGXFSZ:
+        return {"status": "limit", "feedback": limits.describe("file")}
+    last = process.last_stderr_line()
+    how = f"signal {number}" if number else f"exit status {process.exit_status()}"
+    return {"status": "error", "feedback": f"the student's process died ({how}){': ' + last if last else ''}"}
 
 
-def grade(name: str, path=None, parts=None, time_limit: float | None = None) -> dict:
+def fingerprint(folder: Path) -> dict:
+    """path -> sha256 of every source file of the grader's own minigan (its checks included)."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*.py")) if "__pycache__" not in p.parts}
+
+
+def choose_sandbox(sandbox_name: str) -> tuple:
+    """(sandboxed, warning or None) for ``sandbox=`` "auto", "bubblewrap" or "subprocess"."""
+    if sandbox_name not in SANDBOXES:
+        raise ValueError(f"sandbox: got {sandbox_name!r}, wanted one of {', '.join(SANDBOXES)}")
+    if sandbox_name == "subprocess":
+        return False, "grading was not sandboxed (sandbox='subprocess' was asked for)"
+    problem = sandbox.bwrap_problem()
+    if problem is None:
+        return True, None
+    if sandbox_name == "bubblewrap":
+        raise ValueError(f"sandbox: got 'bubblewrap', but {problem}; {sandbox.INSTALL_HINT}")
+    return False, f"grading was not sandboxed: {problem}; {sandbox.INSTALL_HINT}"
+
+
+def grade(name: str, path=None, parts=None, time_limit: float | None = None, limits: Limits | None = None,
+          sandbox_name: str = "auto") -> dict:
     """Grade assignment ``name`` on the copy at ``path`` (default: the running minigan's folder).
 
-    parts       optional list of part ids to grade (the others are left out of the report)
-    time_limit  seconds per part (default: the assignment's, 60 s unless the catalog says more)
+    parts         optional list of part ids to grade (the others are left out of the report)
+    time_limit    seconds per part (default: the assignment's, 60 s unless the catalog says more)
+    limits        memory, CPU, process and file-size limits for each part (default: Limits())
+    sandbox_name  "auto" (bubblewrap where it works, else a plain subprocess and a warning),
+                  "bubblewrap" (refuse to grade without it) or "subprocess"
     """
     chosen = find_assignment(name)
     root = check_root(SOURCE_ROOT if path is None else path)
@@ -97,23 +205,43 @@ def grade(name: str, path=None, parts=None, time_limit: float | None = None) -> 
     if unknown:
         raise ValueError(f"parts: got {unknown}, wanted parts of {chosen.id}: {', '.join(p.id for p in chosen.parts)}")
     limit = chosen.time_limit if time_limit is None else float(time_limit)
-    if not limit > 0:
+    if not (isinstance(limit, float) and limit > 0 and math.isfinite(limit)):
         raise ValueError(f"time_limit: got {time_limit!r}, wanted a positive number of seconds")
-    rows = [run_part(p, root, limit) for p in chosen.parts if p.id in wanted]
+    limits = limits or Limits()
+    if limits.cpu_seconds is None:
+        limits = replace(limits, cpu_seconds=float(math.ceil(2 * limit)))
+    sandboxed, warning = choose_sandbox(sandbox_name)
+    todo = [p for p in chosen.parts if p.id in wanted]
+    for part in todo:
+        load_check(part.check)  # every grader module imported before any student code runs
+    own = SOURCE_ROOT / "minigan"
+    before = fingerprint(own)
+    rows = []
+    with sandbox.subreaper():
+        for part in todo:
+            rows.append(run_part(part, root, limit, limits, sandboxed))
+            after = fingerprint(own)
+            changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+            if changed:
+                raise GraderTampered(
+                    f"the grader's own files changed while part {part.id} ran ({', '.join(changed[:3])} in {own}); "
+                    "grading stopped: reinstall the grader, and grade with bubblewrap so student code cannot "
+                    "reach them")
     score = sum(row["points"] for row in rows)
     max_score = sum(row["max_points"] for row in rows)
     return {"assignment": chosen.id, "title": chosen.title, "path": str(root), "score": score,
-            "max_score": max_score, "full_marks": score == max_score, "parts": rows}
+            "max_score": max_score, "full_marks": score == max_score, "sandboxed": sandboxed,
+            "sandbox": "bubblewrap" if sandboxed else "subprocess", "warning": warning, "parts": rows}
 
 
 def format_table(report: dict, width: int = 100) -> str:
-    """The report as a table for people: part, points, feedback (wrapped), and the total."""
+    """The report as a table for people: part, points, feedback (wrapped), and the total, last."""
     lines = [f"{report['assignment']}: {report['title']}", f"graded copy: {report['path']}", ""]
     lines.append(f"{'part':<6} {'points':>7}  feedback")
     indent = " " * 16
     for row in report["parts"]:
         points = f"{row['points']}/{row['max_points']}"
-        text = f"{row['status'].replace('_', ' ')}: {row['feedback']}"
+        text = f"{row['status'].replace('_', ' ')}: {one_line(row['feedback'])}"
         wrapped = textwrap.wrap(text, width=width - len(indent), break_on_hyphens=False) or [""]
         lines.append(f"{row['id']:<6} {points:>7}  {wrapped[0]}")
         lines.extend(indent + piece for piece in wrapped[1:])

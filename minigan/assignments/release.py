@@ -6,19 +6,22 @@ the parts. In it, each region of the assignment's parts becomes
 
     raise NotImplementedError("A2.3: implement MinimaxGeneratorLoss.backward (hint: ...)")
 
-at the region's indentation, between the kept markers. Every other region keeps its
+at the region's indentation, between the kept markers, and the ``VJP:`` text of the
+docstrings around it (the op's class, the method) is taken out: the hint asks a question,
+the derivation stays in docs/math. Every other region keeps its
 solution: earlier assignments' (the student builds on them) and later ones' (so the rest
 of the library, its tutorials and its demo still run).
 """
 from __future__ import annotations
 
+import ast
 import glob
 import shutil
 from pathlib import Path
 
 from minigan.assignments.catalog import SOURCE_ROOT
 from minigan.assignments.catalog import assignment as find_assignment
-from minigan.assignments.regions import find_all_regions, placeholder, rewrite_regions
+from minigan.assignments.regions import find_all_regions, find_regions, placeholder, rewrite_regions
 
 PROJECT_FILES = ("setup.cfg", "pyproject.toml", "README.md", "LICENSE")
 SHARED_TESTS = ("tests/conftest.py", "tests/strategies.py")
@@ -69,7 +72,48 @@ def release(name: str, out, parts=None, source=None) -> Path:
             by_file.setdefault(copy, {})[part.id] = placeholder(message(part))
     for path, code in sorted(by_file.items()):
         rewrite_regions(path, code)
+        strip_vjp(path, set(code))
     (out / "ASSIGNMENT.md").write_text(readme(chosen, blank), encoding="utf-8")
+    return out
+
+
+def strip_vjp(path: Path, parts: set) -> None:
+    """Take the ``VJP:`` text out of the docstrings of the classes and functions holding ``parts``' regions."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    begins = [r.begin + 1 for r in find_regions(path, lines) if r.part in parts]  # 1-based, as ast counts
+    spans = set()
+    for node in ast.walk(ast.parse("".join(lines))):
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)) and any(node.lineno <= b <= node.end_lineno for b in begins):
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                spans.add((first.lineno - 1, first.end_lineno))
+    for start, end in sorted(spans, reverse=True):  # from the bottom up, so earlier line numbers stay valid
+        lines[start:end] = without_vjp(lines[start:end])
+    text = "".join(lines)
+    compile(text, str(path), "exec")
+    path.write_text(text, encoding="utf-8")
+
+
+def without_vjp(doc: list) -> list:
+    """A docstring's lines without its VJP: a "VJP: ..." line and the lines indented under it,
+    or, in a one-line docstring, the words from "VJP:" to the closing quotes."""
+    out, vjp_indent = [], None
+    for line in doc:
+        indent = len(line) - len(line.lstrip())
+        if vjp_indent is not None:
+            if line.strip() and indent > vjp_indent and not line.strip().startswith('"""'):
+                continue  # the VJP goes on on this line
+            vjp_indent = None
+        at = line.find("VJP:")
+        if at < 0:
+            out.append(line)
+        elif not line[:at].strip():  # the line starts with VJP: drop it, and the blank line before it
+            vjp_indent = indent
+            if out and not out[-1].strip():
+                out.pop()
+        else:
+            close = line.find('"""', at)
+            out.append(line[:at].rstrip() + (line[close:] if close >= 0 else "\n"))
     return out
 
 

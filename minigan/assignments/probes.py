@@ -1,0 +1,237 @@
+"""The probes: what the student's process is asked to compute, and nothing else.
+
+Each probe runs the student's code on inputs the grader made and returns raw numbers
+(arrays, counts, labels). It judges nothing: the grader compares what comes back with what
+its own minigan computes. Anything a probe says could be forged by the student's code,
+which runs in the same process, so the grader believes only numbers it can check.
+
+This module runs on both sides. In the sandbox, ``import minigan`` is the student's copy;
+in the grader, it is the grader's own minigan, which uses the same builders (``diamond``,
+``small_gan``) to make the reference. It imports minigan inside each function for that
+reason, and needs nothing but NumPy besides.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+import numpy as np
+
+SEED = 20140610  # the GAN paper's arXiv date: one seed for every grade
+
+
+def to_host(value, backend=None):
+    """(a NumPy array, the name of the array's module): what a probe sends back for an array."""
+    kind = type(value).__module__.split(".")[0]
+    if hasattr(value, "backend") and hasattr(value, "numpy"):  # a minigan Tensor
+        value, backend, kind = value.data, value.backend, "Tensor"
+    if backend is not None and isinstance(value, backend.array_type):
+        value = backend.to_host(value)
+    return np.array(value, copy=True), kind  # a copy: the array may be updated in place later
+
+
+# ---- A1 and A2.2 to A2.4: one op's backward, called directly -------------------------------------
+def vjp(module, op, backend, inputs, grad_y, settings=None, dtype="float64"):
+    """Run ``minigan.<module>.<op>``'s forward on ``inputs`` and its backward on ``grad_y``.
+
+    Calling the op directly (not through Tensor.backward) needs no graph walk, so a part of
+    A1 is graded without the student's topological_order (A1.8).
+    """
+    import minigan
+    from minigan.autograd import Context
+
+    be = minigan.get_backend(backend)
+    Op = getattr(importlib.import_module(f"minigan.{module}"), op)
+    arrays = [be.asarray(np.asarray(x), dtype=be.dtype(dtype)) for x in inputs]
+    settings = {name: tuple(v) if isinstance(v, list) else v for name, v in (settings or {}).items()}  # JSON: axes
+    ctx = Context(be)
+    Op.forward(ctx, *arrays, **settings)
+    ctx.needs_grad = (True,) * len(arrays)
+    grads = Op.backward(ctx, be.asarray(np.asarray(grad_y), dtype=be.dtype(dtype)))
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    pairs = [(None, "None") if g is None else to_host(g, be) for g in grads]
+    return {"grads": [g for g, _ in pairs], "kinds": [k for _, k in pairs]}
+
+
+# ---- A1.8: the graph walk ----------------------------------------------------------------------------
+def diamond(backend):
+    """a = tanh(x), b = a + x, c = (a - b) + k, out = (c + a) + b: a and b are used twice; k is a constant.
+
+    Returns the graph's tensors in a fixed order: [x, k, a, b, a - b, c, c + a, out].
+    """
+    import minigan
+
+    x = minigan.tensor([0.3, -0.7, 1.1], requires_grad=True, backend=backend, dtype="float64")
+    k = minigan.tensor([2.0, 2.0, 2.0], backend=backend, dtype="float64")
+    a = x.tanh()
+    b = a + x
+    a_minus_b = a - b
+    c = a_minus_b + k
+    c_plus_a = c + a
+    out = c_plus_a + b
+    return [x, k, a, b, a_minus_b, c, c_plus_a, out]
+
+
+def labels(order, nodes) -> list:
+    """Each tensor of ``order`` as its index in ``nodes`` (-1 for a tensor not among them)."""
+    where = {id(node): i for i, node in enumerate(nodes)}
+    return [where.get(id(node), -1) for node in order]
+
+
+def graph_walk(backend, chain_length):
+    """The student's topological_order on the diamond and on a long chain, and a backward."""
+    import minigan
+    from minigan.autograd import topological_order
+
+    nodes = diamond(backend)
+    order = topological_order(nodes[-1])
+    result = {"order_type": type(order).__name__, "order": labels(list(order), nodes)}
+    nodes = diamond(backend)
+    nodes[-1].backward(minigan.tensor([1.0, 1.0, 1.0], backend=backend, dtype="float64"))
+    result["x_grad"], _ = to_host(nodes[0].grad, nodes[0].backend)
+    chain = [minigan.tensor([1.0], requires_grad=True, dtype="float64")]
+    for _ in range(chain_length):
+        chain.append(chain[-1] + 1.0)
+    sys.setrecursionlimit(1000)  # Python's default: a recursive walk must fail here
+    try:
+        result["chain_order"] = labels(list(topological_order(chain[-1])), chain)
+    except RecursionError:
+        result["chain_order"] = "RecursionError"
+    return result
+
+
+# ---- A2.1: Linear.forward ----------------------------------------------------------------------------
+def linear(backend, weight, bias, x):
+    """Linear(n_in, n_out) with the grader's weights, on the grader's x; then one backward."""
+    import minigan
+    from minigan import nn
+
+    be = minigan.get_backend(backend)
+    layer = nn.Linear(*weight.shape, rng=be.random(SEED), backend=be)
+    layer.weight.data = be.asarray(weight, dtype=layer.weight.dtype)
+    layer.bias.data = be.asarray(bias, dtype=layer.weight.dtype)
+    y = layer(minigan.tensor(x, backend=be, dtype="float32"))
+    result = {"is_tensor": isinstance(y, minigan.Tensor)}
+    if not result["is_tensor"]:
+        return result
+    result.update(y=to_host(y)[0], dtype=str(y.dtype), requires_grad=bool(y.requires_grad))
+    if y.requires_grad:
+        y.backward(minigan.tensor(np.ones(y.shape), backend=be, dtype="float32"))
+    for name in ("weight", "bias"):
+        grad = getattr(layer, name).grad
+        result[f"{name}_grad"] = None if grad is None else to_host(grad, be)[0]
+    return result
+
+
+# ---- A2.5 and A2.6: the optimizers --------------------------------------------------------------------
+def optimizer(backend, kind, settings, starts, schedule, gradients, buffers):
+    """Run ``minigan.optim.<kind>(params, **settings)`` with known gradients; record every step.
+
+    ``schedule[t]`` holds the hyperparameters to set before step t (as a schedule would).
+    Returns, per step, the parameters and the named buffers.
+    """
+    import minigan
+    from minigan import optim
+
+    be = minigan.get_backend(backend)
+    params = [minigan.tensor(p, requires_grad=True, backend=be) for p in starts]
+    opt = getattr(optim, kind)(params, **settings)
+    steps = []
+    for changes, grads in zip(schedule, gradients):
+        for name, value in changes.items():
+            setattr(opt, name, tuple(value) if isinstance(value, list) else value)
+        for p, g in zip(params, grads):
+            p.grad = be.asarray(g, dtype=p.dtype)
+        opt.step()
+        steps.append({"params": [to_host(p)[0] for p in params],
+                      "buffers": {name: [to_host(a, be)[0] for a in opt.buffers[name]] for name in buffers}})
+    return steps
+
+
+# ---- A3.1: Algorithm 1's loop --------------------------------------------------------------------------
+def small_gan(k: int, loss: str):
+    """A small seeded GAN on the ring (SGD, so a small difference stays small)."""
+    import minigan
+    from minigan import data, gan, nn, optim
+
+    backend = minigan.get_backend("numpy")
+    rng = backend.random(SEED)
+    G = nn.MLP([2, 16, 2], "relu", rng=rng, backend=backend)
+    D = nn.MLP([2, 16, 1], "leaky_relu", rng=rng, backend=backend)
+    opt_G = optim.SGD(G.parameters(), lr=0.05, momentum=0.5)
+    opt_D = optim.SGD(D.parameters(), lr=0.05, momentum=0.5)
+    return gan.GAN(G, D, data.ring(), data.normal_noise(2), opt_G, opt_D, k=k, m=32, loss=loss, rng=rng,
+                   check_every=1)
+
+
+def watch(model) -> dict:
+    """Count the optimizers' steps, and note a D step taken while G holds a gradient."""
+    counts = {"D": 0, "G": 0, "D steps that reached G": 0}
+    step_D, step_G = model.opt_D.step, model.opt_G.step
+
+    def watched_D():
+        counts["D"] += 1
+        if any(p.grad is not None for p in model.G.parameters()):
+            counts["D steps that reached G"] += 1
+        step_D()
+
+    def watched_G():
+        counts["G"] += 1
+        step_G()
+
+    model.opt_D.step, model.opt_G.step = watched_D, watched_G
+    return counts
+
+
+RECORD_FIELDS = ("step", "d_loss", "g_loss", "d_real", "d_fake")
+
+
+def run_iterations(model, step, iterations) -> dict:
+    """``iterations`` calls of ``step(model)``: the records, then every parameter of G and D."""
+    records = []
+    for _ in range(iterations):
+        for p in model.G.parameters():
+            p.grad = None  # so a gradient seen at a D step came from that step
+        record = step(model)
+        records.append({field: float(np.asarray(getattr(record, field, np.nan))) for field in RECORD_FIELDS})
+    params = {f"{net}.{name}": to_host(p)[0] for net in ("G", "D")
+              for name, p in getattr(model, net).named_parameters()}
+    return {"records": records, "params": params}
+
+
+def train(k, loss, iterations):
+    """The student's GAN.train_step, ``iterations`` times on small_gan(k, loss), watched."""
+    model = small_gan(k, loss)
+    counts = watch(model)
+    result = run_iterations(model, lambda m: m.train_step(), iterations)
+    result["counts"] = counts
+    return result
+
+
+# ---- A4: the experiment ---------------------------------------------------------------------------------
+def run_ring(args):
+    """The student's experiments.run_ring(**args), as it returns it."""
+    from minigan.assignments import experiments
+
+    return experiments.run_ring(**args)
+
+
+def compare(steps, seed, runs):
+    """The student's experiments.compare, with run_ring answering from the grader's runs.
+
+    So A4.2 is graded on its own: the runs are the grader's, only the bookkeeping and the
+    findings are the student's.
+    """
+    from minigan.assignments import experiments
+
+    table = {(run["form"], run["k"]): run for run in runs}
+
+    def grader_run_ring(form="non_saturating", k=1, steps=experiments.STEPS, seed=0, early=None):
+        return dict(table[form, k])
+
+    experiments.run_ring = grader_run_ring
+    return experiments.compare(steps=steps, seed=seed)
+
+
+PROBES = {"vjp": vjp, "graph_walk": graph_walk, "linear": linear, "optimizer": optimizer, "train": train,
+          "run_ring": run_ring, "compare": compare}

@@ -1,0 +1,420 @@
+"""The wall around the student's code: a sandboxed process, its limits, and its end.
+
+The student's process (harness.py) runs under bubblewrap (``bwrap``) where it can make
+namespaces. It sees, read-only, the student's copy, the Python interpreter with its
+standard library, and the packages in ``PACKAGES``; nothing else of the machine (no grader
+files, no reference minigan, no home folder, no site-packages). It gets a private /tmp,
+no network, its own PID namespace (so it cannot see or signal the grader, and everything
+it starts dies with it) and ``--die-with-parent``.
+
+Where bwrap is missing or cannot make namespaces, the process is a plain subprocess:
+``python -I -S`` with a clean environment, a temporary working folder and HOME, and
+``sys.path`` holding only the copy and a folder of links to ``PACKAGES``. That keeps the
+grader's own minigan off the path, but the code still runs with the teacher's
+permissions: it is not a sandbox, and the report says so.
+
+Either way the process runs under resource limits (``Limits``) and, when the part ends,
+every process it started is killed and the kill is verified.
+"""
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import json
+import math
+import os
+import resource
+import selectors
+import shutil
+import signal
+import site
+import struct
+import subprocess
+import sys
+import sysconfig
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from minigan.assignments import wire
+
+PACKAGES = ("numpy", "array_api_strict")  # all the checks' probes need besides the copy and the stdlib
+HARNESS_FILES = ("harness.py", "probes.py", "wire.py")
+HERE = Path(__file__).resolve().parent
+INSTALL_HINT = "install bubblewrap (sudo apt-get install bubblewrap) to grade inside a sandbox"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one part's process may use. ``cpu_seconds=None``: twice the part's time limit."""
+
+    memory_bytes: int = 2 * 2**30      # address space: 2 GiB
+    cpu_seconds: float | None = None
+    processes: int = 64                # processes the student's code may start
+    file_bytes: int = 64 * 2**20       # the largest file it may write
+
+    def describe(self, what: str) -> str:
+        if what == "memory":
+            return f"memory limit of {_size(self.memory_bytes)} exceeded"
+        if what == "file":
+            return f"file-size limit of {_size(self.file_bytes)} exceeded"
+        return f"CPU-time limit of {self.cpu_seconds:g} s exceeded"
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**30:g} GiB" if n >= 2**30 else f"{n / 2**20:g} MiB"
+
+
+class StudentTimeout(Exception):
+    """The student's process did not answer within the part's time limit."""
+
+
+class StudentDied(Exception):
+    """The student's process ended (or broke the channel) before it answered."""
+
+
+# ---- which sandbox -----------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def bwrap_problem() -> str | None:
+    """None if bubblewrap runs here; else why not, in a few words."""
+    path = shutil.which("bwrap")
+    if path is None:
+        return "bubblewrap (bwrap) is not installed"
+    try:
+        done = subprocess.run([path, "--unshare-all", "--die-with-parent", *_system_binds(), "--proc", "/proc",
+                               "--dev", "/dev", _interpreter(), "-S", "-c", "pass"],
+                              capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"bwrap failed to start ({error})"
+    if done.returncode != 0:
+        reason = done.stderr.decode(errors="replace").strip().splitlines()
+        return f"bwrap cannot make its namespaces here ({reason[-1] if reason else done.returncode})"
+    return None
+
+
+def _interpreter() -> str:
+    return os.path.realpath(sys.executable)
+
+
+def _system_binds() -> list:
+    """bwrap arguments that show the interpreter, its standard library and the system's libraries."""
+    args, bound = [], []
+    for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+            bound.append(top)
+    prefix = os.path.realpath(sys.base_prefix)
+    if not any(prefix == b or prefix.startswith(b + "/") for b in bound):
+        args += ["--ro-bind", prefix, prefix]
+        bound.append(prefix)
+    for hidden in _hidden_dirs():  # site-packages inside those trees: another minigan may be installed there
+        if any(hidden.startswith(b + "/") for b in bound):
+            args += ["--tmpfs", hidden]
+    return args
+
+
+def _hidden_dirs() -> list:
+    """Every package folder the interpreter knows, plus this minigan's own tree, that exists."""
+    found = set(site.getsitepackages() + [site.getusersitepackages()])
+    for base in {sys.base_prefix, sys.prefix}:
+        paths = sysconfig.get_paths(vars={"base": base, "platbase": base})
+        found.update({paths["purelib"], paths["platlib"]})
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    found.update({"/usr/lib/python3/dist-packages", f"/usr/local/lib/{version}/dist-packages",
+                  f"/usr/local/lib/{version}/site-packages", f"/usr/lib/{version}/site-packages",
+                  str(HERE.parents[1])})
+    return sorted({os.path.realpath(p) for p in found if p and os.path.isdir(p)})
+
+
+def package_dirs() -> dict:
+    """name -> folder of each package in PACKAGES that is installed, with its ``.libs`` folder (wheels)."""
+    dirs = {}
+    for name in PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        folder = Path(list(spec.submodule_search_locations)[0]).resolve()
+        dirs[name] = folder
+        libs = folder.parent / f"{name}.libs"
+        if libs.is_dir():
+            dirs[libs.name] = libs
+    return dirs
+
+
+# ---- the process -------------------------------------------------------------------------------
+def _environment(home: str) -> dict:
+    env = {"HOME": home, "TMPDIR": home, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0",
+           "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # some processors need them (see docs/performance.md)
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
+
+
+def _running_processes() -> int:
+    """How many processes this user runs now (RLIMIT_NPROC counts them all)."""
+    uid, count = os.getuid(), 0
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        try:
+            count += entry.isdigit() and os.stat(f"/proc/{entry}").st_uid == uid
+        except OSError:
+            pass
+    return count
+
+
+class StudentProcess:
+    """One part's student process: start it, send it requests, end it (``with`` does that)."""
+
+    def __init__(self, copy: Path, scratch: Path, limits: Limits, sandboxed: bool):
+        self.copy, self.scratch, self.limits, self.sandboxed = Path(copy), Path(scratch), limits, sandboxed
+        self.process = None
+        self.pid_namespace = None
+        self.before = set()
+        self.processes_left = 0
+        self.stderr_path = self.scratch / "stderr.txt"
+
+    # -- start
+    def command(self, info_fd=None) -> list:
+        harness = self.scratch / "harness"
+        harness.mkdir()
+        for name in HARNESS_FILES:  # fresh copies: the student's process never sees the grader's own files
+            shutil.copyfile(HERE / name, harness / name)
+        if not self.sandboxed:
+            site_dir = self.scratch / "site"
+            site_dir.mkdir()
+            for name, folder in package_dirs().items():
+                (site_dir / name).symlink_to(folder, target_is_directory=True)
+            return [_interpreter(), "-I", "-S", "-B", str(harness / "harness.py"), str(self.copy), str(site_dir)]
+        args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--info-fd", str(info_fd),
+                *_system_binds(), "--ro-bind", str(self.copy), "/sandbox/copy",
+                "--ro-bind", str(harness), "/sandbox/harness"]
+        for name, folder in package_dirs().items():
+            args += ["--ro-bind", str(folder), f"/sandbox/site/{name}"]
+        args += ["--dir", "/sandbox/site", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/tmp",
+                 "--clearenv"]
+        for name, value in _environment("/tmp").items():
+            args += ["--setenv", name, value]
+        return args + [_interpreter(), "-I", "-S", "-B", "/sandbox/harness/harness.py", "/sandbox/copy",
+                       "/sandbox/site"]
+
+    def start(self, timeout: float) -> dict:
+        """Start the process and wait for its hello: {"ready": ..., "minigan": path} or {"error": ...}."""
+        home = self.scratch / "home"
+        home.mkdir()
+        limits, processes = self.limits, _running_processes() + self.limits.processes
+
+        def limit():  # runs in the child, before exec: bwrap and all it starts inherit the limits
+            cpu = math.ceil(limits.cpu_seconds)
+            resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+            resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+        info_read, info_write = os.pipe() if self.sandboxed else (None, None)
+        command = self.command(info_write)
+        self.before = descendants()
+        with open(self.stderr_path, "wb") as stderr:
+            self.process = subprocess.Popen(
+                command, cwd=home, env=_environment(str(home)), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=stderr, preexec_fn=limit, start_new_session=True,
+                pass_fds=(info_write,) if self.sandboxed else ())
+        if self.sandboxed:
+            os.close(info_write)
+            self._read_namespace(info_read)
+        return self.receive(timeout)
+
+    def _read_namespace(self, fd: int) -> None:
+        """bwrap writes {"child-pid": N} on its info fd; N's PID namespace is the sandbox's."""
+        with os.fdopen(fd, "rb") as info:
+            text = info.read(4096)
+        try:
+            child = json.loads(text.decode())["child-pid"]
+            self.pid_namespace = os.readlink(f"/proc/{child}/ns/pid")
+        except (ValueError, KeyError, OSError):
+            self.pid_namespace = None
+
+    # -- talk
+    def request(self, probe: str, timeout: float, **args) -> dict:
+        """Send one request; return the decoded reply ({"result": ...} or {"error": ...})."""
+        self._send(wire.encode({"probe": probe, "args": args}), timeout)
+        return self.receive(timeout)
+
+    def _send(self, data: bytes, timeout: float) -> None:
+        frame, fd = struct.pack(">Q", len(data)) + data, self.process.stdin.fileno()
+        os.set_blocking(fd, False)
+        deadline = time.monotonic() + timeout
+        with selectors.DefaultSelector() as selector:
+            selector.register(fd, selectors.EVENT_WRITE)
+            while frame:
+                if not selector.select(max(0.0, deadline - time.monotonic())):
+                    raise StudentTimeout()
+                try:
+                    frame = frame[os.write(fd, frame):]
+                except BlockingIOError:
+                    continue
+                except (BrokenPipeError, ConnectionResetError):
+                    raise StudentDied() from None
+
+    def receive(self, timeout: float):
+        """One reply, read within ``timeout`` seconds; StudentTimeout, StudentDied or WireError if not."""
+        fd, data, wanted = self.process.stdout.fileno(), bytearray(), 8
+        deadline = time.monotonic() + timeout
+        with selectors.DefaultSelector() as selector:
+            selector.register(fd, selectors.EVENT_READ)
+            while len(data) < wanted:
+                if not selector.select(max(0.0, deadline - time.monotonic())):
+                    raise StudentTimeout()
+                chunk = os.read(fd, min(wanted - len(data), 2**20))
+                if not chunk:
+                    raise StudentDied()
+                data += chunk
+                if wanted == 8 and len(data) == 8:
+                    (size,) = struct.unpack(">Q", bytes(data))
+                    if size > wire.MAX_BYTES:
+                        raise wire.WireError(f"a reply of {size} bytes, over the limit of {wire.MAX_BYTES}")
+                    wanted += size
+        return wire.decode(bytes(data[8:]))
+
+    # -- end
+    def exit_signal(self) -> int | None:
+        """The signal that ended the student's process (None if it exited, or still runs)."""
+        try:
+            code = self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return None
+        if code < 0:
+            return -code
+        return code - 128 if self.sandboxed and code > 128 else None  # bwrap exits 128 + the child's signal
+
+    def exit_status(self):
+        return self.process.poll()
+
+    def last_stderr_line(self) -> str:
+        try:
+            with open(self.stderr_path, "rb") as file:
+                file.seek(max(0, os.path.getsize(self.stderr_path) - 4096))
+                lines = [x for x in file.read().decode("utf-8", "replace").splitlines() if x.strip()]
+        except OSError:
+            return ""
+        return lines[-1].strip() if lines else ""
+
+    def close(self) -> None:
+        """Kill the process and all it started; count what could not be killed (should be 0)."""
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self.processes_left = len(self._kill_leftovers())
+
+    def _kill_leftovers(self, patience: float = 5.0) -> set:
+        """Kill, until none is left or ``patience`` runs out, every process the part left behind.
+
+        Sandboxed: the processes in the sandbox's PID namespace (killing bwrap ends it; this
+        waits for the kernel to finish). Not sandboxed: the processes below the grader that
+        were not there before the part started (the grader is a child subreaper while it
+        grades, so even a process that left its session with setsid is reparented to it).
+        """
+        deadline = time.monotonic() + patience
+        while True:
+            left = self._leftovers()
+            if not left or time.monotonic() > deadline:
+                return left
+            for pid in left:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            _reap(left)
+            time.sleep(0.02)
+
+    def _leftovers(self) -> set:
+        if self.sandboxed:
+            if self.pid_namespace is None:
+                return set()
+            return {pid for pid in _pids() if _readlink(f"/proc/{pid}/ns/pid") == self.pid_namespace}
+        return descendants() - self.before
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# ---- processes, from /proc ------------------------------------------------------------------------
+def _pids() -> list:
+    return [int(e) for e in os.listdir("/proc") if e.isdigit()] if os.path.isdir("/proc") else []
+
+
+def _readlink(path: str) -> str | None:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return None
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            stat = file.read().decode(errors="replace")
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2:].split()  # after "pid (name) ": state, ppid, ...
+    return int(fields[1]) if len(fields) > 1 and fields[0] != "Z" else None
+
+
+def descendants(root: int | None = None) -> set:
+    """The live processes below ``root`` (default: this one), found through /proc."""
+    root = os.getpid() if root is None else root
+    children: dict = {}
+    for pid in _pids():
+        children.setdefault(_parent(pid), []).append(pid)
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _reap(pids) -> None:
+    """Collect the exit status of those of ``pids`` that are this process's children."""
+    for pid in pids:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except (ChildProcessError, OSError):
+            pass
+
+
+class subreaper:
+    """Within this block, orphaned descendants are reparented to this process (Linux), not to init."""
+
+    PR_SET_CHILD_SUBREAPER = 36
+
+    def _set(self, on: int) -> None:
+        if sys.platform.startswith("linux"):
+            try:
+                ctypes.CDLL(None, use_errno=True).prctl(self.PR_SET_CHILD_SUBREAPER, on, 0, 0, 0)
+            except (OSError, AttributeError):
+                pass
+
+    def __enter__(self):
+        self._set(1)
+        return self
+
+    def __exit__(self, *exc):
+        self._set(0)
