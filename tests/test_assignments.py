@@ -156,6 +156,31 @@ def test_release_blanks_exactly_the_assignments_regions(released):
         assert (path / test).is_file() == (SOURCE_ROOT / test).is_file(), test
 
 
+def _above(region) -> str:
+    """The text from the top-level class or def that holds a region down to the region."""
+    lines = region.path.read_text().splitlines()
+    owner = next(i for i in range(region.begin, -1, -1) if re.match(r"(class|def) ", lines[i]))
+    return "\n".join(lines[owner:region.begin])
+
+
+def test_released_copy_hints_ask_and_its_docstrings_keep_no_vjp(released):
+    aid, path, _ = released
+    source = find_all_regions(SOURCE_ROOT / "minigan")
+    stripped = 0
+    for part in ASSIGNMENTS[aid].parts:
+        assert "?" in part.hint, part.id  # a question that leads there, not the answer
+        for region, original in zip(find_all_regions(path / "minigan")[part.id], source[part.id]):
+            assert "VJP:" not in _above(region), part.id
+            stripped += "VJP:" in _above(original)
+    assert stripped >= {"A1": 7, "A2": 3}.get(aid, 0)  # the solution key's ops and losses do state them
+
+
+def test_the_value_function_does_not_give_a22_away():
+    source = (SOURCE_ROOT / "minigan" / "losses.py").read_text()
+    value_backward = source.split("class ValueFunction")[1].split("class DiscriminatorLoss")[0]
+    assert "DiscriminatorLoss.backward(ctx, grad_v)" in value_backward and "_sigmoid" not in value_backward
+
+
 def test_released_copy_imports_with_its_parts_blank(released):
     _, path, _ = released
     code = "import minigan, minigan.nn, minigan.losses, minigan.optim, minigan.gan, minigan.assignments.experiments"

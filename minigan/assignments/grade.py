@@ -24,6 +24,7 @@ status: "passed" | "failed" | "not_implemented" | "error" | "limit" | "timeout".
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib
 import math
@@ -153,6 +154,10 @@ def _raised(info: dict, limits: Limits) -> dict:
         return {"status": "not_implemented", "feedback": f"{message}{where}"}
     if kind == "MemoryError":
         return {"status": "limit", "feedback": f"{limits.describe('memory')} (MemoryError{where})"}
+    if info.get("errno") == errno.EFBIG:  # Python ignores SIGXFSZ: the write fails instead
+        return {"status": "limit", "feedback": f"{limits.describe('file')} ({kind}{where})"}
+    if info.get("errno") == errno.EAGAIN and kind == "BlockingIOError":
+        return {"status": "limit", "feedback": f"{limits.describe('processes')} ({kind}{where})"}
     return {"status": "error", "feedback": f"{kind}: {message}{where}" if message else f"{kind}{where}"}
 
 

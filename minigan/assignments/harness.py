@@ -28,7 +28,10 @@ def where_in(root: str, error: BaseException) -> str:
 
 def describe(root: str, error: BaseException) -> dict:
     text = str(error).splitlines()[0] if str(error).strip() else ""
-    return {"error": {"type": type(error).__name__, "message": text, "where": where_in(root, error)}}
+    info = {"type": type(error).__name__, "message": text, "where": where_in(root, error)}
+    if isinstance(error, OSError) and isinstance(error.errno, int):
+        info["errno"] = error.errno  # EFBIG: the file-size limit; EAGAIN from fork: the process limit
+    return {"error": info}
 
 
 def main(copy: str, site: str) -> int:

@@ -59,6 +59,8 @@ class Limits:
             return f"memory limit of {_size(self.memory_bytes)} exceeded"
         if what == "file":
             return f"file-size limit of {_size(self.file_bytes)} exceeded"
+        if what == "processes":
+            return f"process limit of {self.processes} exceeded"
         return f"CPU-time limit of {self.cpu_seconds:g} s exceeded"
 
 
