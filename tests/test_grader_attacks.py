@@ -314,3 +314,22 @@ def test_a_fork_bomb_hits_the_process_limit(copy, mode):
                 os._exit(0)
         """, limits=sandbox.Limits(processes=16))
     assert row["status"] == "limit" and row["feedback"].startswith("process limit of 16 exceeded"), row
+
+
+@pytest.mark.skipif(sandbox.bwrap_problem() is not None, reason=f"no sandbox here: {sandbox.bwrap_problem()}")
+def test_the_sandbox_has_no_network(copy):
+    import socket
+
+    with socket.socket() as server:  # a server of the grader's, on loopback
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        row = attack(copy, "bubblewrap", f"""
+            import socket
+            try:
+                socket.create_connection(("127.0.0.1", {server.getsockname()[1]}), timeout=5).close()
+                reached = "connected"
+            except OSError as error:
+                reached = type(error).__name__
+            raise RuntimeError("network: " + reached)
+            """)
+    assert row["feedback"].startswith("RuntimeError: network: ") and "connected" not in row["feedback"], row

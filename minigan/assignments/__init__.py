@@ -7,11 +7,13 @@
 - catalog.py     the assignments, their parts, points, hints and checks
 - regions.py     finding, blanking and filling ``# BEGIN SOLUTION`` regions
 - release.py     writing a student copy
-- grade.py       grading a copy, one process per part, with a time limit each
-- runner.py      the process that runs one part's check
-- checks*.py     the checks, one function per part
+- grade.py       grading a copy: one sandboxed student process per part, every verdict here
+- sandbox.py     the student's process: bubblewrap (or a plain subprocess), limits, cleanup
+- harness.py     what runs in that process: answers the grader's requests with the copy
+- probes.py      the requests: run the student's code on the grader's inputs, return numbers
+- wire.py        the messages between the two: npz without pickle
+- checks*.py     the checks, one function per part, run in the grader's process
 - experiments.py A4's experiment (a solution region itself)
 
-This package's ``__init__`` imports nothing: the grader loads this folder apart from the
-student's ``minigan`` (see runner.py), and a student copy must import even when broken.
+This package's ``__init__`` imports nothing, so a student copy imports even when broken.
 """

@@ -169,6 +169,9 @@ def _died(process: StudentProcess, limits: Limits) -> dict:
     if number == signal.SIGXFSZ:
         return {"status": "limit", "feedback": limits.describe("file")}
     last = process.last_stderr_line()
+    if process.exit_status() is None:
+        return {"status": "error", "feedback": "the student's process closed its channel to the grader before "
+                                              "answering"}
     how = f"signal {number}" if number else f"exit status {process.exit_status()}"
     return {"status": "error", "feedback": f"the student's process died ({how}){': ' + last if last else ''}"}
 

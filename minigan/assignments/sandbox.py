@@ -210,11 +210,13 @@ class StudentProcess:
 
         def limit():  # runs in the child, before exec: bwrap and all it starts inherit the limits
             cpu = math.ceil(limits.cpu_seconds)
-            resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-            resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
-            resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            for which, value in ((resource.RLIMIT_AS, limits.memory_bytes), (resource.RLIMIT_CPU, cpu),
+                                 (resource.RLIMIT_FSIZE, limits.file_bytes), (resource.RLIMIT_NPROC, processes),
+                                 (resource.RLIMIT_CORE, 0)):
+                try:
+                    resource.setrlimit(which, (value, value + (which == resource.RLIMIT_CPU)))  # CPU: SIGXCPU first
+                except (ValueError, OSError):  # a limit this system cannot set (RLIMIT_AS on macOS)
+                    pass
 
         info_read, info_write = os.pipe() if self.sandboxed else (None, None)
         command = self.command(info_write)
