@@ -28,8 +28,9 @@ import sys
 from minigan import checkpoint
 from minigan.backend import backend_of
 
-# History's columns: the fields of a gan.StepRecord
-FIELDS = ("step", "d_loss", "g_loss", "value", "d_real", "d_fake", "g_grad_norm")
+# History's columns: the fields of a gan.StepRecord. All but step and lr are 0-d backend arrays.
+FIELDS = ("step", "d_loss", "g_loss", "value", "d_real", "d_fake", "g_grad_norm", "lr")
+ARRAY_FIELDS = FIELDS[1:-1]
 
 
 class Callback:
@@ -75,7 +76,8 @@ class History(Callback):
             return
         xp = backend_of(records[0].d_loss).xp
         self.columns["step"].extend(r.step for r in records)
-        for name in FIELDS[1:]:
+        self.columns["lr"].extend(r.lr for r in records)
+        for name in ARRAY_FIELDS:
             stacked = xp.stack([getattr(r, name) for r in records])     # (n,) on the backend
             self.columns[name].extend(float(v) for v in backend_of(stacked).to_host(stacked).tolist())
 
@@ -238,18 +240,24 @@ class Schedule(Callback):
 
 
 class LinearSchedule(Schedule):
-    """start + (end - start) * min(step / steps, 1): from ``start`` at step 0 to ``end`` at ``steps``.
+    """start + (end - start) * clip((step - begin) / (steps - begin), 0, 1):
+    ``start`` up to step ``begin``, then linearly to ``end`` at step ``steps``, then ``end``.
 
     Examples: the lr decayed linearly to a tenth; SGD's momentum rising from 0.5 to 0.7.
+    Past ``steps`` the value stays at ``end``: training longer never undoes the schedule.
     """
 
-    def __init__(self, optimizers, attribute: str, start: float, end: float, steps: int):
+    def __init__(self, optimizers, attribute: str, start: float, end: float, steps: int, begin: int = 0):
         super().__init__(optimizers, attribute)
         self.start, self.end = float(start), float(end)
         self.steps = _check_steps(steps, "steps")
+        if not isinstance(begin, numbers.Integral) or isinstance(begin, bool) or not 0 <= begin < self.steps:
+            raise ValueError(f"begin: got {begin!r}, wanted an integer step in [0, steps={self.steps})")
+        self.begin = int(begin)
 
     def value(self, step: int) -> float:
-        return self.start + (self.end - self.start) * min(step / self.steps, 1.0)
+        fraction = min(max((step - self.begin) / (self.steps - self.begin), 0.0), 1.0)
+        return self.start + (self.end - self.start) * fraction
 
 
 class ExponentialDecay(Schedule):

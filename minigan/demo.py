@@ -3,41 +3,54 @@
     python -m minigan.demo                          # the 8-mode ring, under a minute on 2 cores
     python -m minigan.demo --dataset gaussian1d     # the paper's Figure 1 picture
     python -m minigan.demo --dataset digits --backend cupy
-    python -m minigan.demo --resume minigan-out/checkpoint.npz --steps 8000
+    python -m minigan.demo --resume minigan-out/latest/checkpoint.npz --steps 8000
 
 It builds the run from the trainer's tested recipe for the dataset (``minigan.gan.recipe``),
-with any options given on the command line on top, trains it with Algorithm 1, and writes
-into ``--out``: metrics.json, history.csv, checkpoint.npz, losses.png, discriminator.png,
-samples.png and training.gif. Every file is written atomically (a temporary file, then a
-rename), so a run that fails never leaves a half-written file or destroys an earlier one.
+with any options given on the command line on top, and trains it with Algorithm 1. Every
+run gets a folder of its own, ``--out/run-NNN`` (``minigan.runs``: the lock, the run id,
+what is saved when), holding run.json, history.csv, checkpoint.npz, metrics.json,
+losses.png, discriminator.png, samples.png and training.gif; ``--out/latest`` points to
+the newest. A second run never touches the first one's files.
+
+history.csv and checkpoint.npz are saved every --checkpoint-every steps and whenever the
+run stops: Ctrl-C (SIGINT) or SIGTERM lets the current step finish, saves, prints how to
+resume and exits 130 or 143 (``minigan.interrupts``). ``--resume`` with the same command
+then gives the same files, bit for bit, as a run that never stopped. What a resume may
+change is in ``minigan.resume``.
 
 A mistake on the command line gets one line on stderr and exit status 2; a problem found
-while running (no GPU, an unreadable checkpoint, a folder we cannot write to, a diverged
-run) one line and exit status 1. No tracebacks: the line says what is wrong and what to do.
+while running (no GPU, an unreadable checkpoint, a folder we cannot write to or that another
+run is using, a diverged run, too little memory) one line and exit status 1. No
+tracebacks: the line says what is wrong and what to do.
 """
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import os
+import shlex
 import sys
 import tempfile
 import time
 
 import numpy as np
 
-from minigan import callbacks, checkpoint, gan, metrics
+from minigan import callbacks, checkpoint, gan, interrupts, metrics, resume, results, runs
 from minigan.backend import BackendUnavailable, get_backend
 
 DATASETS = ("gaussian1d", "ring", "grid", "digits")
 RUN_OPTIONS = {"dataset": "dataset", "k": "k", "batch_size": "m", "loss": "loss", "optimizer": "optimizer",
                "lr": "lr", "seed": "seed"}   # command-line option -> GANConfig field
-SNAPSHOTS = 20                 # frames of training.gif
-SNAPSHOT_SAMPLES = {1: 1000, 2: 500}        # generated samples per frame, by data dimension (images: 64)
-FILES = ("metrics.json", "history.csv", "checkpoint.npz", "losses.png", "discriminator.png", "samples.png",
-         "training.gif")
+DEFAULT_OUT = "minigan-out"
+CHECKPOINT_EVERY = 500
+FILES = ("run.json", "metrics.json", "history.csv", "checkpoint.npz", "losses.png", "discriminator.png",
+         "samples.png", "training.gif")
+# Rough sizes for the memory check made before anything is allocated
+DATA_DIM = {"gaussian1d": 1, "ring": 2, "grid": 2, "digits": 64, "mnist": 784}
+BYTES_PER_UNIT = 4 * 8          # float32; each activation is kept for backward with its gradient, for
+                                # the real and the fake minibatch, about 8 copies of every layer's output
+HISTORY_BYTES_PER_STEP = 400    # a step's row of history.csv in memory (8 Python numbers) and on its way to disk
 
 
 class UsageError(Exception):
@@ -95,44 +108,63 @@ def build_parser() -> Parser:
     p.add_argument("--optimizer", choices=("adam", "sgd"), help="adam or sgd (with momentum)")
     p.add_argument("--lr", type=positive_float, help="learning rate (decayed as the recipe says)")
     p.add_argument("--seed", type=non_negative_int, help="seed of the weights and every minibatch (default 0)")
-    p.add_argument("--out", default="minigan-out", metavar="DIR", help="folder for the results (default ./minigan-out)")
-    p.add_argument("--checkpoint-every", type=positive_int, metavar="N",
-                   help="also save checkpoint.npz every N steps (default: at the end only)")
-    p.add_argument("--resume", metavar="FILE", help="continue the run saved in this checkpoint.npz")
+    p.add_argument("--out", metavar="DIR",
+                   help=f"the folder of runs: each new run writes into a new DIR/run-NNN, DIR/latest points to "
+                        f"it (default ./{DEFAULT_OUT}; with --resume: where the checkpoint's run is)")
+    p.add_argument("--checkpoint-every", type=positive_int, default=CHECKPOINT_EVERY, metavar="N",
+                   help=f"save history.csv and checkpoint.npz every N steps (default {CHECKPOINT_EVERY}), "
+                        f"and whenever the run stops")
+    p.add_argument("--resume", metavar="FILE",
+                   help="continue the run saved in this checkpoint.npz; may change --steps, --lr, --k, --loss, "
+                        "--optimizer")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return p
 
 
+
 def main(argv=None) -> int:
     """Run the demo with ``argv`` (default: the command line); return the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-        return run(args)
-    except SystemExit as exit:              # argparse: --help (0) or a usage error (2), already printed
-        return exit.code
-    except UsageError as error:
-        print(f"{parser.prog}: error: {error} (see {parser.prog} --help)", file=sys.stderr)
-        return 2
-    except gan.TrainingDiverged as error:
-        print(f"{parser.prog}: error: training diverged: {error}; try a smaller --lr or another --seed",
-              file=sys.stderr)
-        return 1
-    except BackendUnavailable as error:
-        print(f"{parser.prog}: error: {error} (here: --backend numpy)", file=sys.stderr)
-        return 1
-    except (RunError, checkpoint.CheckpointError, ImportError, OSError) as error:
-        print(f"{parser.prog}: error: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"{parser.prog}: interrupted; files in --out are from the last finished run or checkpoint",
-              file=sys.stderr)
-        return 130
+    with interrupts.StopOnSignal() as stop:
+        try:
+            args = parser.parse_args(argv)
+            return run(args, argv, stop)
+        except SystemExit as exit:              # argparse: --help (0) or a usage error (2), already printed
+            return exit.code
+        except (UsageError, resume.ResumeRefused) as error:
+            print(f"{parser.prog}: error: {error} (see {parser.prog} --help)", file=sys.stderr)
+            return 2
+        except Stopped as stopped:
+            print(f"{parser.prog}: {stopped}", file=sys.stderr)
+            return stopped.status
+        except interrupts.Interrupted as signal:
+            print(f"{parser.prog}: stopped by {signal.name} before training began; nothing was saved",
+                  file=sys.stderr)
+            return signal.exit_status
+        except BackendUnavailable as error:
+            print(f"{parser.prog}: error: {error} (here: --backend numpy)", file=sys.stderr)
+            return 1
+        except MemoryError as error:
+            print(f"{parser.prog}: error: out of memory ({type(error).__name__}: {error}); pass a smaller "
+                  f"--batch-size", file=sys.stderr)
+            return 1
+        except (RunError, runs.FolderInUse, checkpoint.CheckpointError, ImportError, OSError) as error:
+            print(f"{parser.prog}: error: {error}", file=sys.stderr)
+            return 1
 
 
-# ---- the run ---------------------------------------------------------------------------------
-def prepare_out(folder: str) -> str:
+class Stopped(Exception):
+    """The run stopped early (a signal, a divergence) with its files saved: one line, an exit status."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
+# ---- before the run ------------------------------------------------------------------------------
+def check_writable(folder: str) -> None:
     """Make ``folder`` if needed and check that files can be written there."""
     try:
         os.makedirs(folder, exist_ok=True)
@@ -141,169 +173,208 @@ def prepare_out(folder: str) -> str:
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise RunError(f"--out {folder}: cannot write there ({reason}); choose another folder with --out DIR") from None
-    return folder
+
+
+def physical_memory() -> int | None:
+    """This machine's memory in bytes, where the OS says (None elsewhere)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_memory(config, first_step: int) -> None:
+    """Refuse, before allocating anything, a --batch-size or --steps that cannot fit in memory."""
+    total = physical_memory()
+    if total is None:
+        return
+    dim = DATA_DIM[config.dataset]
+    units = sum([config.noise_dim, *config.g_hidden, dim]) + sum([dim, *config.d_hidden, 1])
+    needs = {"--batch-size": (config.m, config.m * units * BYTES_PER_UNIT, "a minibatch that large"),
+             "--steps": (config.steps, (config.steps - first_step) * HISTORY_BYTES_PER_STEP, "the history of so many steps")}
+    for option, (value, needed, what) in needs.items():
+        if needed > total:
+            raise UsageError(f"{option} {value}: {what} needs about {_size(needed)} of memory and this machine has "
+                             f"{_size(total)}; pass a smaller {option}")
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
+        if n < 1024 or unit == "PB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return ""  # not reached
+
+
+def shown(path: str) -> str:
+    """``path`` relative to the current folder when it is inside it, else absolute."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
+def without(argv: list, option: str) -> list:
+    """``argv`` less ``option`` and its value (given as ``--option VALUE`` or ``--option=VALUE``)."""
+    kept, skip = [], False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word == option:
+            skip = True
+        elif not word.startswith(option + "="):
+            kept.append(word)
+    return kept
+
+
+def resume_command(argv: list, checkpoint_path: str, **options) -> str:
+    """The command line that resumes this run: ``argv`` with --resume ``checkpoint_path`` (and ``options``)."""
+    words = without(argv, "--resume")
+    for name, value in options.items():
+        words = [*without(words, f"--{name}"), f"--{name}", f"{value:g}"]
+    return shlex.join([*program_name().split(), *words, "--resume", shown(checkpoint_path)])
 
 
 def start(args, backend_name: str):
-    """(the GAN, the history rows before it) for a new run or a resumed one."""
+    """(the GAN, its run folder's path, history rows before it, lines to print) for a new or resumed run."""
     if args.resume is None:
         changes = {RUN_OPTIONS[o]: getattr(args, o) for o in RUN_OPTIONS if getattr(args, o) is not None}
         changes["dataset"] = args.dataset or "ring"
         if args.steps is not None:
             changes["steps"] = args.steps
-        return gan.build(gan.recipe(backend=backend_name, **changes)), None
+        config = gan.recipe(backend=backend_name, **changes)
+        check_memory(config, 0)
+        out = args.out or DEFAULT_OUT
+        if runs.is_run_folder(out):
+            raise UsageError(f"--out {out}: that is one run's folder; pass the folder that holds the runs "
+                             f"({os.path.dirname(os.path.abspath(out))}) or a new one")
+        check_writable(out)
+        model = gan.build(config)
+        runs.tidy(out)
+        return model, runs.new_run_folder(out), None, []
 
+    if not os.path.isfile(args.resume):
+        raise RunError(f"--resume {args.resume}: no such file; pass the checkpoint.npz an earlier run wrote "
+                       f"(e.g. {DEFAULT_OUT}/latest/checkpoint.npz)")
     try:
-        model = gan.resume(args.resume, backend=backend_name)
+        saved = checkpoint.read(args.resume)
+        if saved.config is None:
+            raise checkpoint.CheckpointError(f"checkpoint {args.resume}: holds no config")
+        plan = resume.plan(saved.config, saved.step, {o: getattr(args, o) for o in (*resume.CHANGEABLE, *resume.FIXED)})
+        check_memory(gan.GANConfig.from_dict(saved.config).replace(**plan.changes), saved.step)
+        model = gan.resume(args.resume, backend=backend_name, changes=plan.changes)
     except checkpoint.CheckpointError as error:
         raise RunError(f"--resume: {error}; pass a checkpoint.npz written by an earlier run") from None
-    saved = model.config.to_dict()
-    for option, field in RUN_OPTIONS.items():
-        given = getattr(args, option)
-        if given is not None and given != saved[field]:
-            raise UsageError(f"--{option.replace('_', '-')} {given} conflicts with the checkpoint's {field}="
-                             f"{saved[field]!r}; leave it out when resuming with --resume")
-    steps = args.steps if args.steps is not None else model.config.steps
-    if steps <= model.step:
-        raise UsageError(f"--steps: the checkpoint is already at step {model.step}; pass --steps larger than "
-                         f"{model.step} to train on")
-    model.config = model.config.replace(steps=steps)    # the schedules run to the new last step
-    return model, read_history(os.path.join(os.path.dirname(args.resume), "history.csv"), model.step)
-
-
-def read_history(path: str, upto: int):
-    """The columns of an earlier history.csv, rows up to step ``upto``; None if there is none."""
-    if not os.path.exists(path):
-        return None
+    source = os.path.dirname(os.path.realpath(args.resume))
+    parent = os.path.dirname(source) if runs.is_run_folder(source) else source
+    latest = runs.is_run_folder(source) and os.path.basename(os.path.realpath(args.resume)) == runs.CHECKPOINT
+    out = parent if args.out is None else args.out
+    if latest and os.path.realpath(out) in (source, parent):
+        folder = shown(source)                       # the run's own latest checkpoint: go on in its folder
+    else:                                            # another checkpoint, or elsewhere: a new folder
+        if runs.is_run_folder(out):
+            raise UsageError(f"--out {out}: that is one run's folder; pass the folder that holds the runs")
+        check_writable(out)
+        folder = runs.new_run_folder(out)
     try:
-        with open(path, newline="") as f:
-            rows = [row for row in csv.DictReader(f)]
-        columns = {name: [] for name in callbacks.FIELDS}
-        for row in rows:
-            if int(row["step"]) <= upto:
-                for name in callbacks.FIELDS:
-                    columns[name].append(int(row[name]) if name == "step" else float(row[name]))
-    except (OSError, KeyError, TypeError, ValueError, csv.Error) as error:
-        raise RunError(f"--resume: the earlier history {path} is unreadable ({type(error).__name__}); "
-                       f"move it away to resume without the earlier history") from None
-    return columns
+        earlier = runs.read_history(os.path.join(source, runs.HISTORY), model.step)
+    except ValueError as error:
+        raise RunError(f"--resume: the earlier history {error}; move it away to resume without it") from None
+    lines = list(plan.lines)
+    if earlier is None or (earlier["step"][-1:] or [0])[0] != model.step:
+        lines.append(f"note: the history beside {args.resume} does not reach step {model.step}; history.csv "
+                     f"has the rows it has, then steps from {model.step + 1} on")
+    return model, folder, earlier, lines
 
 
-class Snapshots(callbacks.Callback):
-    """Generated samples every ``every`` steps, for training.gif.
-
-    The noise is the same for every frame (``gan.generate`` with a fixed seed, a generator
-    of its own), so the frames show G changing, not z, and training is not disturbed.
-    """
-
-    def __init__(self, every: int, n: int, seed: int):
-        self.every, self.n, self.seed = max(1, every), n, seed
-        self.frames = []
-
-    def take(self, model) -> None:
-        if not self.frames or self.frames[-1][0] != model.step:
-            self.frames.append((model.step, model.generate(self.n, seed=self.seed)))
-
-    def on_train_begin(self, model, steps):
-        self.take(model)
-
-    def on_step(self, model, record):
-        if record.step % self.every == 0:
-            self.take(model)
-
-    def on_train_end(self, model, finished):
-        if finished:
-            self.take(model)
-
-
-def measure(model, samples) -> dict:
-    """The dataset's quality numbers for ``samples`` (metrics.N_SAMPLES generated ones)."""
-    p_data = model.p_data
-    if model.config.dataset in ("ring", "grid"):
-        found = metrics.mode_coverage(samples, p_data.centres, p_data.std)
-        return {"modes_covered": found.modes_covered, "modes_total": found.modes_total,
-                "high_quality_fraction": found.high_quality_fraction}
-    if model.config.dataset == "gaussian1d":
-        return {"js_divergence": metrics.js_divergence_1d(samples, p_data.density, *p_data.interval())}
-    from minigan import digits_features  # trains (once, then cached) a small classifier of real digits
-    classifier = digits_features.digits_classifier()
-    return {**classifier.score(samples), "classifier_accuracy": classifier.accuracy}
-
-
-def write_figures(model, history: dict, snapshots: list, samples, out: str) -> None:
-    """losses.png, discriminator.png, samples.png and training.gif (matplotlib loads here)."""
-    from minigan import plot
-
-    p_data, seed = model.p_data, model.config.seed
-    plot.plot_losses(history, os.path.join(out, "losses.png"))
-    plot.plot_discriminator(history, os.path.join(out, "discriminator.png"))
-    title = f"{model.config.dataset}, step {model.step}"
-    figure, gif = os.path.join(out, "samples.png"), os.path.join(out, "training.gif")
-    if model.config.dataset == "digits":
-        plot.plot_digits(samples[:100], figure, real=p_data.images[:100], title=title)
-        plot.save_training_gif(snapshots, gif)
-        return
-    real = model.backend.to_host(p_data.sample(len(samples), model.backend.random(seed + 1)))
-    if p_data.dim == 1:
-        plot.plot_samples_1d(real, samples, figure, density=p_data.density, discriminator=model.discriminate,
-                             title=title)
-        plot.save_training_gif(snapshots, gif, real=real, density=p_data.density)
-    else:
-        plot.plot_samples_2d(real, samples, figure, discriminator=model.discriminate, centres=p_data.centres,
-                             title=title)
-        plot.save_training_gif(snapshots, gif, real=real)
-
-
-def run(args) -> int:
+# ---- the run ---------------------------------------------------------------------------------
+def run(args, argv: list, stop: interrupts.StopOnSignal) -> int:
     say = (lambda *a: None) if args.quiet else print
     run_started = time.perf_counter()
     backend = get_backend(args.backend)                  # BackendUnavailable says how to fix it
-    if args.resume is not None and not os.path.isfile(args.resume):
-        raise RunError(f"--resume {args.resume}: no such file; pass the checkpoint.npz an earlier run wrote "
-                       f"(e.g. minigan-out/checkpoint.npz)")
-    out = prepare_out(args.out)
-    model, earlier = start(args, backend.name)
+    model, path, earlier, lines = start(args, backend.name)
     first_step, config = model.step, model.config
-    if first_step and earlier is None:
-        say(f"note: no history.csv beside {args.resume}; history.csv starts at step {first_step + 1}")
+    out_of = os.path.dirname(path) or "."
+    with runs.RunFolder(path, model.run_id, shlex.join([*program_name().split(), *argv])) as folder:
+        for line in lines:
+            say(line)
+        history = callbacks.History()
 
-    history = callbacks.History()
-    frames = Snapshots((config.steps - first_step) // SNAPSHOTS, SNAPSHOT_SAMPLES.get(model.p_data.dim, 64),
-                       config.seed)
-    checkpoint_path = os.path.join(out, "checkpoint.npz")
-    steps = [history, frames, *gan.schedules(config, model),
-             callbacks.Checkpoint(checkpoint_path, every=args.checkpoint_every),
-             callbacks.ProgressBar(disable=True if (args.quiet or args.no_progress) else None)]
-    resumed = f", resumed at step {first_step}" if first_step else ""
-    say(f"training a GAN on {config.dataset} ({backend.name}{resumed}) to step {config.steps}: "
-        f"k={config.k}, m={config.m}, {config.loss} loss, {config.optimizer} lr={config.lr:g}")
-    started = time.perf_counter()
-    with np.errstate(over="ignore", invalid="ignore"):   # a diverged run is reported by the trainer
-        model.train(config.steps - first_step, callbacks=steps)
-    seconds = time.perf_counter() - started
+        def columns():                                   # every row of history.csv so far
+            now = history.as_columns()
+            return now if earlier is None else {name: earlier[name] + now[name] for name in callbacks.FIELDS}
 
-    columns = history.as_columns()
-    if earlier is not None:
-        columns = {name: earlier[name] + columns[name] for name in callbacks.FIELDS}
-    callbacks.write_csv(os.path.join(out, "history.csv"), columns)
+        if os.path.exists(folder.checkpoint):
+            folder.resumed(model)                        # going on in the run's own folder
+        else:
+            folder.save(model, columns())                # a new folder starts with a checkpoint to go back to
+        others = [n for n in runs.run_folders(out_of) if n != os.path.basename(path)]
+        say(f"run {model.run_id} in {shown(path)}{os.sep}" + (f" (earlier runs stay as they were in "
+            f"{shown(out_of)}{os.sep}: {', '.join(others[-3:])}{', ...' if len(others) > 3 else ''})" if others else ""))
+        frames = results.Snapshots((config.steps - first_step) // results.SNAPSHOTS,
+                                   results.SNAPSHOT_SAMPLES.get(model.p_data.dim, 64), config.seed)
+        steps = [history, frames, *gan.schedules(config, model), runs.SaveEvery(folder, args.checkpoint_every, columns),
+                 callbacks.ProgressBar(disable=True if (args.quiet or args.no_progress) else None), stop]
+        resumed = f", resumed at step {first_step}" if first_step else ""
+        say(f"training a GAN on {config.dataset} ({backend.name}{resumed}) to step {config.steps}: "
+            f"k={config.k}, m={config.m}, {config.loss} loss, {config.optimizer} lr={config.lr:g}")
+        started = time.perf_counter()
+        try:
+            stop.check()
+            with np.errstate(over="ignore", invalid="ignore"):   # a diverged run is reported by the trainer
+                model.train(config.steps - first_step, callbacks=steps)
+            with stop.deferred():
+                folder.save(model, columns())
+        except interrupts.Interrupted as signal:
+            with stop.deferred():
+                folder.save(model, columns())            # at the step the signal found
+                folder.finish("interrupted", signal=signal.name)
+            raise Stopped(f"stopped by {signal.name} at step {model.step}; saved {shown(folder.checkpoint)} and "
+                          f"history.csv; resume with: {resume_command(argv, folder.checkpoint)}",
+                          signal.exit_status) from None
+        except gan.TrainingDiverged as error:
+            folder.write_history(columns())              # every step up to the blow-up, to look at
+            folder.finish("diverged", error=str(error))
+            raise Stopped(diverged_message(error, folder, argv), 1) from None
+        seconds = time.perf_counter() - started
+        try:
+            scores = finish(model, folder, columns(), frames, seconds, first_step, args, say)
+        except interrupts.Interrupted as signal:
+            folder.finish("interrupted", signal=signal.name)
+            raise Stopped(f"stopped by {signal.name} after training ended; {shown(folder.checkpoint)} and history.csv "
+                          f"hold step {model.step}, but metrics.json and the figures may be missing: "
+                          f"{resume_command(argv, folder.checkpoint)} writes them", signal.exit_status) from None
+    say(f"done: step {model.step}, {seconds:.1f} s training ({time.perf_counter() - run_started:.1f} s in all); "
+        f"{scores}")
+    say(f"wrote to {shown(path)}{os.sep}: {', '.join(FILES)}")
+    return 0
+
+
+def diverged_message(error, folder, argv: list) -> str:
+    """One line: what diverged, the last good checkpoint, and the command to resume it with a smaller lr."""
+    line = f"error: training diverged: {error.args[0].split('; last good')[0]}"
+    if folder.last_good is None:
+        return f"{line}; no checkpoint before it was kept; start again with a smaller --lr or another --seed"
+    path, step = folder.last_good
+    lr = checkpoint.read(path).config["lr"]
+    return (f"{line}; last good checkpoint: {shown(path)} (step {step}); resume it with a smaller --lr: "
+            f"{resume_command(argv, path, lr=lr / 10)}")
+
+
+def finish(model, folder, columns: dict, frames, seconds: float, first_step: int, args, say) -> str:
+    """metrics.json and the figures, at the end of a run; returns the scores as one line."""
+    config = model.config
     samples = model.generate(metrics.N_SAMPLES, seed=config.seed)
     if config.dataset == "digits" and not args.quiet:
         say("scoring the digits with a small classifier (trained once, then cached)")
-    results = {"dataset": config.dataset, "backend": backend.name, "steps": model.step, "seconds": round(seconds, 2),
-               "seed": config.seed, **measure(model, samples), "resumed_from": first_step or None,
+    scores = results.measure(model, samples)
+    summary = {"run_id": model.run_id, "dataset": config.dataset, "backend": model.backend.name, "steps": model.step,
+               "seconds": round(seconds, 2), "seed": config.seed, **scores, "resumed_from": first_step or None,
                "config": config.to_dict()}
-    with checkpoint.atomic_file(os.path.join(out, "metrics.json"), "w") as f:
-        json.dump(results, f, indent=2)
+    with checkpoint.atomic_file(os.path.join(folder.path, "metrics.json"), "w") as f:
+        json.dump(summary, f, indent=2)
         f.write("\n")
-    write_figures(model, columns, frames.frames, samples, out)
-
-    scores = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                       for k, v in results.items() if k not in ("dataset", "backend", "steps", "seconds", "seed",
-                                                                "resumed_from", "config"))
-    say(f"done: step {model.step}, {seconds:.1f} s training ({time.perf_counter() - run_started:.1f} s in all); "
-        f"{scores}")
-    say(f"wrote to {out}{os.sep}: {', '.join(FILES)}")
-    return 0
+    results.write_figures(model, columns, frames.frames, samples, folder.path)
+    folder.finish("finished")
+    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in scores.items())
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ step and the last checkpoint written.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import math
 import numbers
 from dataclasses import dataclass
@@ -51,6 +53,7 @@ class StepRecord:
     d_real       mean D(x) on that minibatch (D's belief that real data is real)
     d_fake       mean D(G(z)) on that minibatch (near 0: D rejects the fakes)
     g_grad_norm  sqrt(sum of squares) of the gradient reaching G's parameters
+    lr           the generator's learning rate used in this step (a Python float)
     """
 
     step: int
@@ -60,6 +63,7 @@ class StepRecord:
     d_real: object
     d_fake: object
     g_grad_norm: object
+    lr: float = math.nan
 
     def to_floats(self) -> dict:
         """The record as Python numbers (copies each value to the host: a sync on a GPU)."""
@@ -96,6 +100,10 @@ class GAN:
                    for NaN; the error still names the exact step. 1 = every step (a
                    device sync per step on a GPU).
     config         the GANConfig it was built from, if any (kept in checkpoints)
+
+    A GAN made by ``build`` also knows its run: ``run_id`` (a fingerprint of the first
+    config), ``configs`` (every config the run has had, with the step it began at) and
+    ``start_norm`` (the parameters' norm at step 0). Checkpoints keep all three.
     """
 
     def __init__(self, G, D, p_data, p_z, opt_G, opt_D, *, k=1, m=64, loss="non_saturating", rng,
@@ -125,6 +133,9 @@ class GAN:
         self.config = config
         self.step = 0                  # iterations done so far
         self.last_checkpoint = None    # path of the last checkpoint known to be good
+        self.run_id = None             # set by build(): see run_id()
+        self.configs = []              # [{"step": s, "config": {...}}]: the config in force from step s on
+        self.start_norm = None         # parameter_norm() at step 0
         self._unchecked = []           # records whose losses have not been checked for NaN yet
 
     @property
@@ -188,6 +199,7 @@ class GAN:
         return StepRecord(
             step=self.step, d_loss=loss_D.data, g_loss=loss_G.data, value=-loss_D.data,
             d_real=mean_probability(real), d_fake=mean_probability(fake), g_grad_norm=g_grad_norm,
+            lr=float(self.opt_G.lr),
         )
 
     def check_finite(self, parameters: bool = False) -> None:
@@ -209,6 +221,15 @@ class GAN:
                 for name, p in module.named_parameters():
                     if not bool(xp.all(xp.isfinite(p.data))):
                         raise self.diverged(f"{net}'s parameter {name} is not finite at step {self.step}")
+
+    def parameter_norm(self) -> float:
+        """sqrt(sum of squares) of every parameter of G and D, as a Python float (a host copy)."""
+        xp = self.backend.xp
+        total = 0.0
+        for module in (self.G, self.D):
+            for p in module.parameters():
+                total += float(xp.sum(xp.astype(p.data, xp.float64) ** 2))
+        return math.sqrt(total)
 
     def diverged(self, what: str) -> TrainingDiverged:
         return TrainingDiverged(f"{what}; last good checkpoint: {self.last_checkpoint or 'none written'}")
@@ -262,6 +283,11 @@ class GANConfig:
     betas: tuple = (0.5, 0.999)       # Adam
     momentum: float = 0.5             # SGD: momentum rises linearly ...
     momentum_final: float = 0.7       # ... to this by the last step (the paper's code)
+    # Where the schedules start and end. None means ``steps``; a resumed run pins them (resume.py),
+    # so asking for more steps continues at the final lr instead of stretching the schedule.
+    lr_since: int = 0                 # the step at which the lr is ``lr`` (a new --lr on resume: that step)
+    lr_until: int | None = None       # the step at which the lr reaches lr * lr_decay_to
+    momentum_until: int | None = None  # the step at which SGD's momentum reaches momentum_final
 
     def __post_init__(self):
         object.__setattr__(self, "g_hidden", tuple(self.g_hidden))
@@ -277,6 +303,12 @@ class GANConfig:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name}: got {getattr(self, name)!r}, wanted one of {', '.join(allowed)}")
         _check_int("seed", self.seed, 0)
+        _check_int("lr_since", self.lr_since, 0)
+        for name in ("lr_until", "momentum_until"):
+            if getattr(self, name) is not None:
+                _check_int(name, getattr(self, name), 1)
+        if self.lr_since >= self.lr_end:
+            raise ValueError(f"lr_since: got {self.lr_since}, wanted a step before the lr schedule's end {self.lr_end}")
         for name in ("steps", "k", "m", "noise_dim"):
             _check_int(name, getattr(self, name), 1)
         for name in ("g_hidden", "d_hidden"):
@@ -294,6 +326,16 @@ class GANConfig:
             raise ValueError(f"betas: got {self.betas!r}, wanted a pair of numbers in [0, 1)")
         if self.dataset == "mnist" and not self.dataset_path:
             raise ValueError("dataset_path: got None, wanted the folder holding the MNIST files for dataset 'mnist'")
+
+    @property
+    def lr_end(self) -> int:
+        """The step at which the lr decay ends (``lr_until``, else ``steps``)."""
+        return self.steps if self.lr_until is None else self.lr_until
+
+    @property
+    def momentum_end(self) -> int:
+        """The step at which SGD's momentum ramp ends (``momentum_until``, else ``steps``)."""
+        return self.steps if self.momentum_until is None else self.momentum_until
 
     def replace(self, **changes) -> "GANConfig":
         """A copy with some fields changed (checked again)."""
@@ -374,38 +416,63 @@ def build(config: GANConfig, check_every: int = 25) -> GAN:
     else:
         opt_G = optim.SGD(G.parameters(), lr=config.lr, momentum=config.momentum)
         opt_D = optim.SGD(D.parameters(), lr=config.lr, momentum=config.momentum)
-    return GAN(G, D, p_data, p_z, opt_G, opt_D, k=config.k, m=config.m, loss=config.loss, rng=rng,
-               check_every=check_every, config=config)
+    gan = GAN(G, D, p_data, p_z, opt_G, opt_D, k=config.k, m=config.m, loss=config.loss, rng=rng,
+              check_every=check_every, config=config)
+    gan.run_id, gan.configs, gan.start_norm = run_id(config), [{"step": 0, "config": config.to_dict()}], gan.parameter_norm()
+    return gan
 
 
 def schedules(config: GANConfig, gan: GAN) -> list:
     """The callbacks ``config`` asks for: the lr decay and (SGD) the momentum ramp.
 
-    Both are functions of the step alone, so a resumed run follows the same schedule.
+    The lr falls linearly from ``lr`` at step ``lr_since`` to ``lr * lr_decay_to`` at
+    ``lr_end``, then stays there; the momentum rises from step 0 to ``momentum_end``. Both
+    are functions of the step alone, so a resumed run follows the same schedule.
     """
     optimizers = [gan.opt_G, gan.opt_D]
     result = []
     if config.lr_decay_to != 1.0:
-        result.append(LinearSchedule(optimizers, "lr", config.lr, config.lr * config.lr_decay_to, config.steps))
+        result.append(LinearSchedule(optimizers, "lr", config.lr, config.lr * config.lr_decay_to, config.lr_end,
+                                     begin=config.lr_since))
     if config.optimizer == "sgd" and config.momentum_final != config.momentum:
-        result.append(LinearSchedule(optimizers, "momentum", config.momentum, config.momentum_final, config.steps))
+        result.append(LinearSchedule(optimizers, "momentum", config.momentum, config.momentum_final,
+                                     config.momentum_end))
     return result
 
 
-def resume(path: str, backend: str | None = None) -> GAN:
+def run_id(config: GANConfig) -> str:
+    """A run's id: its dataset, seed and a fingerprint of its whole config, e.g. "ring-seed0-3f2a9c1b".
+
+    It names what was run, not when: training is deterministic, so the same config gives
+    the same id and the same numbers (two runs of one command are told apart by their folders).
+    """
+    text = json.dumps(config.to_dict(), sort_keys=True)
+    return f"{config.dataset}-seed{config.seed}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+
+
+def resume(path: str, backend: str | None = None, changes: dict | None = None) -> GAN:
     """The GAN saved in checkpoint ``path``, rebuilt from its config, at its step.
 
     ``backend`` moves it (a checkpoint written on the GPU resumes on a laptop).
+    ``changes`` are config fields to change from here on (``resume.plan`` says which may
+    change); the new config is added to ``gan.configs`` with the step it starts at. A new
+    optimizer starts with an empty state (no momentum, no Adam moments).
     """
     saved = checkpoint.read(path)
     if saved.config is None:
         raise checkpoint.CheckpointError(f"checkpoint {path}: holds no config; build the GAN yourself and use checkpoint.load")
     try:
         config = GANConfig.from_dict(saved.config)
-        if backend is not None:
-            config = config.replace(backend=backend)
+        config = config.replace(**({} if backend is None else {"backend": backend}), **(changes or {}))
     except (TypeError, ValueError) as error:
         raise checkpoint.CheckpointError(f"checkpoint {path}: its config is not valid here: {error}") from None
     gan = build(config)
-    checkpoint.restore(saved, gan)
+    same_optimizer = config.optimizer == saved.config.get("optimizer", config.optimizer)
+    checkpoint.restore(saved, gan, optimizer_state=same_optimizer)
+    if same_optimizer and config.optimizer == "sgd" and "lr" in (changes or {}):
+        for opt in (gan.opt_G, gan.opt_D):   # SGD's velocity has the old lr inside it (parameter units):
+            ratio = config.lr / opt.lr         # rescale it, or the old lr's momentum carries on
+            opt.buffers["velocity"] = [v * ratio for v in opt.buffers["velocity"]]
+    if config.to_dict() != GANConfig.from_dict(saved.config).to_dict():
+        gan.configs = [*gan.configs, {"step": saved.step, "config": config.to_dict()}]
     return gan

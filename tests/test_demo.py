@@ -1,7 +1,8 @@
 """python -m minigan.demo: tiny runs on every dataset, every file it writes, every error path.
 
-Runs call ``demo.main([...])`` in-process (capsys captures what it prints); one test runs
-the real command in a subprocess to check that a failure prints no traceback.
+Runs call ``demo.main([...])`` in-process (capsys captures what it prints); the tests of
+locks, signals and concurrent runs (tests/test_demo_runs.py) start the real command in
+subprocesses.
 """
 import contextlib
 import csv
@@ -17,9 +18,10 @@ from matplotlib import image as mpimg
 from PIL import Image
 
 import minigan
-from minigan import demo, digits_features
+from minigan import checkpoint, demo, digits_features
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+RUN_FILES = sorted((*demo.FILES, ".lock"))      # what a finished run's folder holds, and nothing else
 FIGURES = ("losses.png", "discriminator.png", "samples.png")
 
 
@@ -55,11 +57,12 @@ def ring_run(tmp_path_factory):
                             "--checkpoint-every", "5"])
     assert status == 0
     (out.parent / "printed.txt").write_text(printed.getvalue())
-    return out
+    return out / "run-001"
 
 
 def test_ring_run_writes_every_file(ring_run):
-    assert sorted(os.listdir(ring_run)) == sorted(demo.FILES)     # and no temporary files left over
+    assert sorted(os.listdir(ring_run)) == RUN_FILES     # and no temporary files left over
+    assert os.readlink(ring_run.parent / "latest") == "run-001"
     assert_figures(ring_run)
     results = json.loads((ring_run / "metrics.json").read_text())
     assert results["dataset"] == "ring" and results["backend"] == "numpy" and results["steps"] == 12
@@ -69,13 +72,25 @@ def test_ring_run_writes_every_file(ring_run):
     assert results["config"]["m"] == 32
     rows = read_history(ring_run / "history.csv")
     assert [int(r["step"]) for r in rows] == list(range(1, 13))
-    assert set(rows[0]) == {"step", "d_loss", "g_loss", "value", "d_real", "d_fake", "g_grad_norm"}
+    assert list(rows[0]) == ["step", "d_loss", "g_loss", "value", "d_real", "d_fake", "g_grad_norm", "lr"]
+    lr = [float(r["lr"]) for r in rows]
+    assert lr[0] == 1.5e-3 and all(a > b for a, b in zip(lr, lr[1:]))          # the decay, step by step
     with np.load(ring_run / "checkpoint.npz", allow_pickle=False) as saved:
         assert int(saved["step"]) == 12
 
 
+def test_every_file_carries_the_run_id(ring_run):
+    info = json.loads((ring_run / "run.json").read_text())
+    run_id = info["run_id"]
+    assert run_id.startswith("ring-seed0-") and info["state"] == "finished" and info["step"] == 12
+    assert info["writer"]["pid"] > 0 and "--steps 12" in info["writer"]["command"]
+    assert json.loads((ring_run / "metrics.json").read_text())["run_id"] == run_id
+    assert checkpoint.read(ring_run / "checkpoint.npz").run["run_id"] == run_id
+
+
 def test_the_summary_names_the_files(ring_run):
-    printed = (ring_run.parent / "printed.txt").read_text()
+    printed = (ring_run.parent.parent / "printed.txt").read_text()
+    assert f"in {ring_run}{os.sep}" in printed
     assert "training a GAN on ring (numpy) to step 12" in printed
     assert "modes_covered=" in printed and "high_quality_fraction=" in printed
     for name in demo.FILES:
@@ -89,6 +104,7 @@ def test_tiny_run_on_each_toy_dataset(tmp_path, capsys, dataset, key):
                                "--k", "2", "--loss", "minimax", "--optimizer", "sgd", "--lr", "0.01", "--seed", "3",
                                "--backend", "auto", "--quiet")
     assert (status, printed, err) == (0, "", "")               # --quiet: nothing printed
+    out = out / "run-001"
     results = json.loads((out / "metrics.json").read_text())
     assert results["dataset"] == dataset and results["seed"] == 3 and key in results
     assert results["backend"] == ("cupy" if minigan.gpu_available() else "numpy")   # what "auto" picked
@@ -107,6 +123,7 @@ def test_tiny_digits_run(tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
     status, _, err = run(capsys, "--dataset", "digits", "--steps", "3", "--batch-size", "16", "--out", str(out))
     assert status == 0, err
+    out = out / "run-001"
     results = json.loads((out / "metrics.json").read_text())
     assert results["dataset"] == "digits"
     assert 0 <= results["classes_covered"] <= 10 and results["frechet_distance"] >= 0.0
@@ -114,44 +131,53 @@ def test_tiny_digits_run(tmp_path, capsys, monkeypatch):
     assert os.listdir(tmp_path / "cache") == [os.path.basename(digits_features.cache_file())]
 
 
-def test_resume_continues_the_history(tmp_path, capsys):
+def test_resume_continues_the_history_in_the_runs_own_folder(tmp_path, capsys):
     out = tmp_path / "out"
     assert run(capsys, "--steps", "6", "--batch-size", "16", "--out", str(out))[0] == 0
-    before = read_history(out / "history.csv")
-    status, printed, err = run(capsys, "--resume", str(out / "checkpoint.npz"), "--steps", "10", "--out", str(out))
+    folder = out / "run-001"
+    before = read_history(folder / "history.csv")
+    status, printed, err = run(capsys, "--resume", str(out / "latest" / "checkpoint.npz"), "--steps", "10")
     assert status == 0, err
-    assert "resumed at step 6" in printed
-    after = read_history(out / "history.csv")
+    assert "resumed at step 6" in printed and "resuming at step 6 with steps 6 -> 10" in printed
+    assert sorted(os.listdir(out)) == ["latest", "run-001"]          # the same run, in its own folder
+    after = read_history(folder / "history.csv")
     assert [int(r["step"]) for r in after] == list(range(1, 11))
     assert after[:6] == before                                   # the earlier rows are kept as they were
-    results = json.loads((out / "metrics.json").read_text())
+    results = json.loads((folder / "metrics.json").read_text())
     assert results["steps"] == 10 and results["resumed_from"] == 6 and results["config"]["m"] == 16
-    with np.load(out / "checkpoint.npz", allow_pickle=False) as saved:
-        assert int(saved["step"]) == 10
+    saved = checkpoint.read(folder / "checkpoint.npz")
+    assert saved.step == 10 and [c["step"] for c in saved.run["configs"]] == [0, 6]
 
 
-def test_resume_into_another_folder_keeps_the_earlier_rows(tmp_path, capsys, ring_run):
+def test_resume_into_another_folder_makes_a_new_run_folder_there(tmp_path, capsys, ring_run):
     status, _, err = run(capsys, "--resume", str(ring_run / "checkpoint.npz"), "--steps", "14",
                          "--out", str(tmp_path / "b"))
     assert status == 0, err
-    assert [int(r["step"]) for r in read_history(tmp_path / "b" / "history.csv")] == list(range(1, 15))
-    assert read_history(tmp_path / "b" / "history.csv")[:12] == read_history(ring_run / "history.csv")
+    rows = read_history(tmp_path / "b" / "run-001" / "history.csv")
+    assert [int(r["step"]) for r in rows] == list(range(1, 15))
+    assert rows[:12] == read_history(ring_run / "history.csv")
+    assert checkpoint.read(ring_run / "checkpoint.npz").step == 12       # the original run is as it was
 
 
 # ---- errors: one line, the right exit status, nothing in --out destroyed --------------------
+EARLIER_FILES = ("metrics.json", "history.csv", "checkpoint.npz", "losses.png", "discriminator.png", "samples.png",
+                 "training.gif")    # what an --out folder held before runs had folders of their own
+
+
 @pytest.fixture
 def full_out(tmp_path):
     """An --out folder holding an earlier run's files (stand-ins), to check none is destroyed."""
     out = tmp_path / "out"
     out.mkdir()
-    for name in demo.FILES:
+    for name in EARLIER_FILES:
         (out / name).write_bytes(b"earlier " + name.encode())
     return out
 
 
-def assert_untouched(out):
-    assert sorted(os.listdir(out)) == sorted(demo.FILES)
-    for name in demo.FILES:
+def assert_untouched(out, new_folders=()):
+    """The earlier files are all there, unchanged, beside nothing but ``new_folders``."""
+    assert sorted(os.listdir(out)) == sorted((*EARLIER_FILES, *new_folders))
+    for name in EARLIER_FILES:
         assert (out / name).read_bytes() == b"earlier " + name.encode()
 
 
@@ -199,8 +225,17 @@ def test_corrupt_resume_file(capsys, full_out):
     # full_out/checkpoint.npz holds a few bytes of text: not a checkpoint
     status, _, err = run(capsys, "--resume", str(full_out / "checkpoint.npz"), "--out", str(full_out))
     assert status == 1
-    assert_one_line(err, "--resume", "not a readable .npz")
+    assert_one_line(err, "--resume", "not a minigan checkpoint (not a zip file")
+    assert "pickle" not in err
     assert_untouched(full_out)
+
+
+def test_random_bytes_given_to_resume(tmp_path, capsys):
+    (tmp_path / "random.npz").write_bytes(np.random.default_rng(1).bytes(3000))
+    status, _, err = run(capsys, "--resume", str(tmp_path / "random.npz"))
+    assert status == 1
+    assert_one_line(err, f"--resume: checkpoint {tmp_path / 'random.npz'}: not a minigan checkpoint")
+    assert "pickle" not in err
 
 
 def test_truncated_resume_file(tmp_path, capsys, ring_run):
@@ -213,23 +248,24 @@ def test_truncated_resume_file(tmp_path, capsys, ring_run):
     assert broken.read_bytes() == good[: len(good) // 2]
 
 
-def test_resume_with_a_conflicting_option(capsys, ring_run, full_out):
-    status, _, err = run(capsys, "--resume", str(ring_run / "checkpoint.npz"), "--dataset", "grid",
-                         "--out", str(full_out))
+@pytest.mark.parametrize("argv, words", [
+    (["--dataset", "grid"], ["--dataset grid", "has dataset='ring'", "cannot change", "new run"]),
+    (["--batch-size", "64"], ["--batch-size 64", "has m=32", "cannot change"]),
+    (["--seed", "5"], ["--seed 5", "has seed=0", "cannot change"]),
+    (["--steps", "11"], ["--steps 11", "already at step 12", "--steps 12 or more"]),
+])
+def test_resume_refuses_to_change_what_makes_the_run(capsys, ring_run, full_out, argv, words):
+    status, _, err = run(capsys, "--resume", str(ring_run / "checkpoint.npz"), *argv, "--out", str(full_out))
     assert status == 2
-    assert_one_line(err, "--dataset grid", "conflicts", "ring")
-    status, _, err = run(capsys, "--resume", str(ring_run / "checkpoint.npz"), "--steps", "12",
-                         "--out", str(full_out))
-    assert status == 2
-    assert_one_line(err, "already at step 12", "--steps")
+    assert_one_line(err, *words)
     assert_untouched(full_out)
 
 
 def test_a_diverged_run(capsys, full_out):
     status, _, err = run(capsys, "--steps", "30", "--batch-size", "16", "--lr", "1e30", "--out", str(full_out))
     assert status == 1
-    assert_one_line(err, "training diverged", "nan at step", "--lr")
-    assert_untouched(full_out)
+    assert_one_line(err, "training diverged", "nan at step", "--lr", "last good checkpoint")
+    assert_untouched(full_out, new_folders=["latest", "run-001"])       # its own folder, beside the old files
 
 
 def test_unwritable_out(tmp_path, capsys):

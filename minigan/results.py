@@ -1,0 +1,80 @@
+"""What a finished demo run shows: its quality numbers and its figures.
+
+``Snapshots`` collects generated samples during training for training.gif; ``measure``
+gives the dataset's quality numbers (modes covered, JS divergence, classes covered);
+``write_figures`` draws losses.png, discriminator.png, samples.png and training.gif.
+matplotlib is imported only when the figures are drawn.
+"""
+from __future__ import annotations
+
+import os
+
+from minigan import callbacks, metrics
+
+SNAPSHOTS = 20                 # frames of training.gif
+SNAPSHOT_SAMPLES = {1: 1000, 2: 500}        # generated samples per frame, by data dimension (images: 64)
+
+
+class Snapshots(callbacks.Callback):
+    """Generated samples every ``every`` steps, for training.gif.
+
+    The noise is the same for every frame (``gan.generate`` with a fixed seed, a generator
+    of its own), so the frames show G changing, not z, and training is not disturbed.
+    """
+
+    def __init__(self, every: int, n: int, seed: int):
+        self.every, self.n, self.seed = max(1, every), n, seed
+        self.frames = []
+
+    def take(self, model) -> None:
+        if not self.frames or self.frames[-1][0] != model.step:
+            self.frames.append((model.step, model.generate(self.n, seed=self.seed)))
+
+    def on_train_begin(self, model, steps):
+        self.take(model)
+
+    def on_step(self, model, record):
+        if record.step % self.every == 0:
+            self.take(model)
+
+    def on_train_end(self, model, finished):
+        if finished:
+            self.take(model)
+
+
+def measure(model, samples) -> dict:
+    """The dataset's quality numbers for ``samples`` (metrics.N_SAMPLES generated ones)."""
+    p_data = model.p_data
+    if model.config.dataset in ("ring", "grid"):
+        found = metrics.mode_coverage(samples, p_data.centres, p_data.std)
+        return {"modes_covered": found.modes_covered, "modes_total": found.modes_total,
+                "high_quality_fraction": found.high_quality_fraction}
+    if model.config.dataset == "gaussian1d":
+        return {"js_divergence": metrics.js_divergence_1d(samples, p_data.density, *p_data.interval())}
+    from minigan import digits_features  # trains (once, then cached) a small classifier of real digits
+    classifier = digits_features.digits_classifier()
+    return {**classifier.score(samples), "classifier_accuracy": classifier.accuracy}
+
+
+def write_figures(model, history: dict, snapshots: list, samples, out: str) -> None:
+    """losses.png, discriminator.png, samples.png and training.gif (matplotlib loads here)."""
+    from minigan import plot
+
+    p_data, seed = model.p_data, model.config.seed
+    plot.plot_losses(history, os.path.join(out, "losses.png"))
+    plot.plot_discriminator(history, os.path.join(out, "discriminator.png"))
+    title = f"{model.config.dataset}, step {model.step}"
+    figure, gif = os.path.join(out, "samples.png"), os.path.join(out, "training.gif")
+    if model.config.dataset == "digits":
+        plot.plot_digits(samples[:100], figure, real=p_data.images[:100], title=title)
+        plot.save_training_gif(snapshots, gif)
+        return
+    real = model.backend.to_host(p_data.sample(len(samples), model.backend.random(seed + 1)))
+    if p_data.dim == 1:
+        plot.plot_samples_1d(real, samples, figure, density=p_data.density, discriminator=model.discriminate,
+                             title=title)
+        plot.save_training_gif(snapshots, gif, real=real, density=p_data.density)
+    else:
+        plot.plot_samples_2d(real, samples, figure, discriminator=model.discriminate, centres=p_data.centres,
+                             title=title)
+        plot.save_training_gif(snapshots, gif, real=real)
