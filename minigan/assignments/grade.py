@@ -35,7 +35,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from minigan.assignments import sandbox
+from minigan.assignments import processes, sandbox
 from minigan.assignments.catalog import SOURCE_ROOT
 from minigan.assignments.catalog import assignment as find_assignment
 from minigan.assignments.checks import CheckFailed
@@ -225,7 +225,7 @@ def grade(name: str, path=None, parts=None, time_limit: float | None = None, lim
     own = SOURCE_ROOT / "minigan"
     before = fingerprint(own)
     rows = []
-    with sandbox.subreaper():
+    with processes.subreaper():
         for part in todo:
             rows.append(run_part(part, root, limit, limits, sandboxed))
             after = fingerprint(own)

@@ -18,26 +18,22 @@ every process it started is killed and the kill is verified.
 """
 from __future__ import annotations
 
-import ctypes
 import importlib.util
 import json
 import math
 import os
 import resource
-import selectors
 import shutil
 import signal
 import site
-import struct
 import subprocess
 import sys
 import sysconfig
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from minigan.assignments import wire
+from minigan.assignments import processes, wire
 
 PACKAGES = ("numpy", "array_api_strict")  # all the checks' probes need besides the copy and the stdlib
 HARNESS_FILES = ("harness.py", "probes.py", "wire.py")
@@ -156,17 +152,6 @@ def _environment(home: str) -> dict:
     return env
 
 
-def _running_processes() -> int:
-    """How many processes this user runs now (RLIMIT_NPROC counts them all)."""
-    uid, count = os.getuid(), 0
-    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
-        try:
-            count += entry.isdigit() and os.stat(f"/proc/{entry}").st_uid == uid
-        except OSError:
-            pass
-    return count
-
-
 class StudentProcess:
     """One part's student process: start it, send it requests, end it (``with`` does that)."""
 
@@ -177,6 +162,7 @@ class StudentProcess:
         self.before = set()
         self.processes_left = 0
         self.stderr_path = self.scratch / "stderr.txt"
+        self.cgroup = None
 
     # -- start
     def command(self, info_fd=None) -> list:
@@ -206,21 +192,24 @@ class StudentProcess:
         """Start the process and wait for its hello: {"ready": ..., "minigan": path} or {"error": ...}."""
         home = self.scratch / "home"
         home.mkdir()
-        limits, processes = self.limits, _running_processes() + self.limits.processes
+        limits = self.limits
+        nproc = processes.running_processes() + limits.processes  # RLIMIT_NPROC counts all of this user's
+        self.cgroup = cgroup = processes.PidsCgroup(limits.processes)
 
         def limit():  # runs in the child, before exec: bwrap and all it starts inherit the limits
             cpu = math.ceil(limits.cpu_seconds)
             for which, value in ((resource.RLIMIT_AS, limits.memory_bytes), (resource.RLIMIT_CPU, cpu),
-                                 (resource.RLIMIT_FSIZE, limits.file_bytes), (resource.RLIMIT_NPROC, processes),
+                                 (resource.RLIMIT_FSIZE, limits.file_bytes), (resource.RLIMIT_NPROC, nproc),
                                  (resource.RLIMIT_CORE, 0)):
                 try:
                     resource.setrlimit(which, (value, value + (which == resource.RLIMIT_CPU)))  # CPU: SIGXCPU first
                 except (ValueError, OSError):  # a limit this system cannot set (RLIMIT_AS on macOS)
                     pass
+            cgroup.join()
 
         info_read, info_write = os.pipe() if self.sandboxed else (None, None)
         command = self.command(info_write)
-        self.before = descendants()
+        self.before = processes.descendants()
         with open(self.stderr_path, "wb") as stderr:
             self.process = subprocess.Popen(
                 command, cwd=home, env=_environment(str(home)), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -248,40 +237,21 @@ class StudentProcess:
         return self.receive(timeout)
 
     def _send(self, data: bytes, timeout: float) -> None:
-        frame, fd = struct.pack(">Q", len(data)) + data, self.process.stdin.fileno()
-        os.set_blocking(fd, False)
-        deadline = time.monotonic() + timeout
-        with selectors.DefaultSelector() as selector:
-            selector.register(fd, selectors.EVENT_WRITE)
-            while frame:
-                if not selector.select(max(0.0, deadline - time.monotonic())):
-                    raise StudentTimeout()
-                try:
-                    frame = frame[os.write(fd, frame):]
-                except BlockingIOError:
-                    continue
-                except (BrokenPipeError, ConnectionResetError):
-                    raise StudentDied() from None
+        try:
+            wire.send_within(self.process.stdin.fileno(), data, timeout)
+        except TimeoutError:
+            raise StudentTimeout() from None
+        except (BrokenPipeError, ConnectionResetError):
+            raise StudentDied() from None
 
     def receive(self, timeout: float):
         """One reply, read within ``timeout`` seconds; StudentTimeout, StudentDied or WireError if not."""
-        fd, data, wanted = self.process.stdout.fileno(), bytearray(), 8
-        deadline = time.monotonic() + timeout
-        with selectors.DefaultSelector() as selector:
-            selector.register(fd, selectors.EVENT_READ)
-            while len(data) < wanted:
-                if not selector.select(max(0.0, deadline - time.monotonic())):
-                    raise StudentTimeout()
-                chunk = os.read(fd, min(wanted - len(data), 2**20))
-                if not chunk:
-                    raise StudentDied()
-                data += chunk
-                if wanted == 8 and len(data) == 8:
-                    (size,) = struct.unpack(">Q", bytes(data))
-                    if size > wire.MAX_BYTES:
-                        raise wire.WireError(f"a reply of {size} bytes, over the limit of {wire.MAX_BYTES}")
-                    wanted += size
-        return wire.decode(bytes(data[8:]))
+        try:
+            return wire.decode(wire.receive_within(self.process.stdout.fileno(), timeout))
+        except TimeoutError:
+            raise StudentTimeout() from None
+        except EOFError:
+            raise StudentDied() from None
 
     # -- end
     def exit_signal(self) -> int | None:
@@ -321,104 +291,20 @@ class StudentProcess:
                 stream.close()
             except OSError:
                 pass
-        self.processes_left = len(self._kill_leftovers())
-
-    def _kill_leftovers(self, patience: float = 5.0) -> set:
-        """Kill, until none is left or ``patience`` runs out, every process the part left behind.
-
-        Sandboxed: the processes in the sandbox's PID namespace (killing bwrap ends it; this
-        waits for the kernel to finish). Not sandboxed: the processes below the grader that
-        were not there before the part started (the grader is a child subreaper while it
-        grades, so even a process that left its session with setsid is reparented to it).
-        """
-        deadline = time.monotonic() + patience
-        while True:
-            left = self._leftovers()
-            if not left or time.monotonic() > deadline:
-                return left
-            for pid in left:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            _reap(left)
-            time.sleep(0.02)
+        self.processes_left = len(processes.kill_all(self._leftovers))
+        if self.cgroup is not None:
+            self.cgroup.remove()
 
     def _leftovers(self) -> set:
+        """Sandboxed: every process in its PID namespace (killing bwrap ends it; this waits for
+        the kernel to finish). Not sandboxed: the processes below the grader that were not
+        there before the part started."""
         if self.sandboxed:
-            if self.pid_namespace is None:
-                return set()
-            return {pid for pid in _pids() if _readlink(f"/proc/{pid}/ns/pid") == self.pid_namespace}
-        return descendants() - self.before
+            return processes.in_namespace(self.pid_namespace) if self.pid_namespace else set()
+        return processes.descendants() - self.before
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
-
-
-# ---- processes, from /proc ------------------------------------------------------------------------
-def _pids() -> list:
-    return [int(e) for e in os.listdir("/proc") if e.isdigit()] if os.path.isdir("/proc") else []
-
-
-def _readlink(path: str) -> str | None:
-    try:
-        return os.readlink(path)
-    except OSError:
-        return None
-
-
-def _parent(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as file:
-            stat = file.read().decode(errors="replace")
-    except OSError:
-        return None
-    fields = stat[stat.rfind(")") + 2:].split()  # after "pid (name) ": state, ppid, ...
-    return int(fields[1]) if len(fields) > 1 and fields[0] != "Z" else None
-
-
-def descendants(root: int | None = None) -> set:
-    """The live processes below ``root`` (default: this one), found through /proc."""
-    root = os.getpid() if root is None else root
-    children: dict = {}
-    for pid in _pids():
-        children.setdefault(_parent(pid), []).append(pid)
-    found, todo = set(), [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-def _reap(pids) -> None:
-    """Collect the exit status of those of ``pids`` that are this process's children."""
-    for pid in pids:
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except (ChildProcessError, OSError):
-            pass
-
-
-class subreaper:
-    """Within this block, orphaned descendants are reparented to this process (Linux), not to init."""
-
-    PR_SET_CHILD_SUBREAPER = 36
-
-    def _set(self, on: int) -> None:
-        if sys.platform.startswith("linux"):
-            try:
-                ctypes.CDLL(None, use_errno=True).prctl(self.PR_SET_CHILD_SUBREAPER, on, 0, 0, 0)
-            except (OSError, AttributeError):
-                pass
-
-    def __enter__(self):
-        self._set(1)
-        return self
-
-    def __exit__(self, *exc):
-        self._set(0)

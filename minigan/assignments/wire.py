@@ -7,7 +7,9 @@ with ``{"__array__": key}`` where an array was. Loading uses ``allow_pickle=Fals
 only numeric and boolean arrays are accepted, so a message can carry no Python object.
 
 On a pipe, each message is framed by its length (8 bytes, big-endian) so the reader knows
-where it ends and can refuse one that is too large before reading it.
+where it ends and can refuse one that is too large before reading it. The student's side
+reads and writes frames as it likes (``read_frame``, ``write_frame``); the grader's side
+never blocks on it past a deadline (``send_within``, ``receive_within``).
 
 This file runs on both sides: the grader imports it, and a copy of it runs in the
 student's sandbox (harness.py). It needs only the standard library and NumPy.
@@ -16,7 +18,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import selectors
 import struct
+import time
 
 import numpy as np
 
@@ -102,3 +107,42 @@ def read_frame(stream):
     if len(data) < size:
         raise EOFError("the stream ended inside a message")
     return decode(data)
+
+
+def send_within(fd: int, data: bytes, timeout: float) -> None:
+    """Write one frame of npz bytes to a pipe within ``timeout`` seconds, or TimeoutError."""
+    frame, deadline = struct.pack(">Q", len(data)) + data, time.monotonic() + timeout
+    os.set_blocking(fd, False)
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_WRITE)
+        while frame:
+            if not selector.select(max(0.0, deadline - time.monotonic())):
+                raise TimeoutError("the reader took no more within the time limit")
+            try:
+                frame = frame[os.write(fd, frame):]
+            except BlockingIOError:
+                continue
+
+
+def receive_within(fd: int, timeout: float) -> bytes:
+    """Read one frame's npz bytes from a pipe within ``timeout`` seconds.
+
+    TimeoutError if it does not come in time, EOFError if the pipe ends first, WireError if
+    its length is over MAX_BYTES (before reading any of it).
+    """
+    data, wanted, deadline = bytearray(), 8, time.monotonic() + timeout
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while len(data) < wanted:
+            if not selector.select(max(0.0, deadline - time.monotonic())):
+                raise TimeoutError("no whole message within the time limit")
+            chunk = os.read(fd, min(wanted - len(data), 2**20))
+            if not chunk:
+                raise EOFError("the pipe ended")
+            data += chunk
+            if wanted == 8 and len(data) == 8:
+                (size,) = struct.unpack(">Q", bytes(data))
+                if size > MAX_BYTES:
+                    raise WireError(f"a message of {size} bytes, over the limit of {MAX_BYTES}")
+                wanted += size
+    return bytes(data[8:])
