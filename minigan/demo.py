@@ -139,10 +139,6 @@ def main(argv=None) -> int:
         except Stopped as stopped:
             print(f"{parser.prog}: {stopped}", file=sys.stderr)
             return stopped.status
-        except interrupts.Interrupted as signal:
-            print(f"{parser.prog}: stopped by {signal.name} before training began; nothing was saved",
-                  file=sys.stderr)
-            return signal.exit_status
         except BackendUnavailable as error:
             print(f"{parser.prog}: error: {error} (here: --backend numpy)", file=sys.stderr)
             return 1
@@ -206,12 +202,6 @@ def _size(n: float) -> str:
     return ""  # not reached
 
 
-def shown(path: str) -> str:
-    """``path`` relative to the current folder when it is inside it, else absolute."""
-    relative = os.path.relpath(path)
-    return path if relative.startswith("..") else relative
-
-
 def without(argv: list, option: str) -> list:
     """``argv`` less ``option`` and its value (given as ``--option VALUE`` or ``--option=VALUE``)."""
     kept, skip = [], False
@@ -230,7 +220,7 @@ def resume_command(argv: list, checkpoint_path: str, **options) -> str:
     words = without(argv, "--resume")
     for name, value in options.items():
         words = [*without(words, f"--{name}"), f"--{name}", f"{value:g}"]
-    return shlex.join([*program_name().split(), *words, "--resume", shown(checkpoint_path)])
+    return shlex.join([*program_name().split(), *words, "--resume", checkpoint_path])
 
 
 def start(args, backend_name: str):
@@ -268,7 +258,10 @@ def start(args, backend_name: str):
     latest = runs.is_run_folder(source) and os.path.basename(os.path.realpath(args.resume)) == runs.CHECKPOINT
     out = parent if args.out is None else args.out
     if latest and os.path.realpath(out) in (source, parent):
-        folder = shown(source)                       # the run's own latest checkpoint: go on in its folder
+        # the run's own latest checkpoint: go on in its folder (named as the user did, if the user's
+        # path leads there: "out/latest/checkpoint.npz" -> "out/run-002")
+        spelled = os.path.join(os.path.dirname(os.path.dirname(args.resume)), os.path.basename(source))
+        folder = spelled if os.path.realpath(spelled) == source else source
     else:                                            # another checkpoint, or elsewhere: a new folder
         if runs.is_run_folder(out):
             raise UsageError(f"--out {out}: that is one run's folder; pass the folder that holds the runs")
@@ -307,8 +300,8 @@ def run(args, argv: list, stop: interrupts.StopOnSignal) -> int:
         else:
             folder.save(model, columns())                # a new folder starts with a checkpoint to go back to
         others = [n for n in runs.run_folders(out_of) if n != os.path.basename(path)]
-        say(f"run {model.run_id} in {shown(path)}{os.sep}" + (f" (earlier runs stay as they were in "
-            f"{shown(out_of)}{os.sep}: {', '.join(others[-3:])}{', ...' if len(others) > 3 else ''})" if others else ""))
+        say(f"run {model.run_id} in {path}{os.sep}" + (f" (earlier runs stay as they were in "
+            f"{out_of}{os.sep}: {', '.join(others[-3:])}{', ...' if len(others) > 3 else ''})" if others else ""))
         frames = results.Snapshots((config.steps - first_step) // results.SNAPSHOTS,
                                    results.SNAPSHOT_SAMPLES.get(model.p_data.dim, 64), config.seed)
         steps = [history, frames, *gan.schedules(config, model), runs.SaveEvery(folder, args.checkpoint_every, columns),
@@ -321,13 +314,11 @@ def run(args, argv: list, stop: interrupts.StopOnSignal) -> int:
             stop.check()
             with np.errstate(over="ignore", invalid="ignore"):   # a diverged run is reported by the trainer
                 model.train(config.steps - first_step, callbacks=steps)
-            with stop.deferred():
-                folder.save(model, columns())
+            folder.save(model, columns())
         except interrupts.Interrupted as signal:
-            with stop.deferred():
-                folder.save(model, columns())            # at the step the signal found
-                folder.finish("interrupted", signal=signal.name)
-            raise Stopped(f"stopped by {signal.name} at step {model.step}; saved {shown(folder.checkpoint)} and "
+            folder.save(model, columns())                # at the step the signal found
+            folder.finish("interrupted", signal=signal.name)
+            raise Stopped(f"stopped by {signal.name} at step {model.step}; saved {folder.checkpoint} and "
                           f"history.csv; resume with: {resume_command(argv, folder.checkpoint)}",
                           signal.exit_status) from None
         except gan.TrainingDiverged as error:
@@ -336,15 +327,16 @@ def run(args, argv: list, stop: interrupts.StopOnSignal) -> int:
             raise Stopped(diverged_message(error, folder, argv), 1) from None
         seconds = time.perf_counter() - started
         try:
-            scores = finish(model, folder, columns(), frames, seconds, first_step, args, say)
+            with stop.immediately():                     # nothing left that a stop could spoil
+                scores = finish(model, folder, columns(), frames, seconds, first_step, args, say)
         except interrupts.Interrupted as signal:
             folder.finish("interrupted", signal=signal.name)
-            raise Stopped(f"stopped by {signal.name} after training ended; {shown(folder.checkpoint)} and history.csv "
+            raise Stopped(f"stopped by {signal.name} after training ended; {folder.checkpoint} and history.csv "
                           f"hold step {model.step}, but metrics.json and the figures may be missing: "
                           f"{resume_command(argv, folder.checkpoint)} writes them", signal.exit_status) from None
     say(f"done: step {model.step}, {seconds:.1f} s training ({time.perf_counter() - run_started:.1f} s in all); "
         f"{scores}")
-    say(f"wrote to {shown(path)}{os.sep}: {', '.join(FILES)}")
+    say(f"wrote to {path}{os.sep}: {', '.join(FILES)}")
     return 0
 
 
@@ -355,7 +347,7 @@ def diverged_message(error, folder, argv: list) -> str:
         return f"{line}; no checkpoint before it was kept; start again with a smaller --lr or another --seed"
     path, step = folder.last_good
     lr = checkpoint.read(path).config["lr"]
-    return (f"{line}; last good checkpoint: {shown(path)} (step {step}); resume it with a smaller --lr: "
+    return (f"{line}; last good checkpoint: {path} (step {step}); resume it with a smaller --lr: "
             f"{resume_command(argv, path, lr=lr / 10)}")
 
 

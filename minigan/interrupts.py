@@ -1,18 +1,15 @@
 """Stopping a run cleanly on Ctrl-C (SIGINT) or ``kill`` (SIGTERM).
 
 Python's default turns Ctrl-C into a KeyboardInterrupt wherever the program happens to
-be, perhaps halfway through an optimizer's update, and SIGTERM ends the process at once.
-Neither leaves a state worth saving. ``StopOnSignal`` catches both while its ``with``
-block runs, and
+be, perhaps halfway through an optimizer's update or a file's rename, and SIGTERM ends the
+process at once. Neither leaves a state worth saving. ``StopOnSignal`` catches both while
+its ``with`` block runs and only remembers them: ``check()`` raises ``Interrupted`` at a
+point the program chose. As a callback it checks after every iteration, so training stops
+exactly at a step boundary and the checkpoint saved then resumes bit for bit.
 
-- during training (it is one of the callbacks) lets the current iteration finish, then
-  raises ``Interrupted`` from ``on_step``: the GAN is exactly at a step boundary, so a
-  checkpoint saved then resumes bit for bit;
-- elsewhere raises ``Interrupted`` at once (nothing half-done is saved there);
-- inside ``with stop.deferred():`` only remembers the signal, for code that must not be
-  cut short (writing the last checkpoint); ``check()`` raises it afterwards.
-
-The previous handlers come back when the block ends: process-wide state is borrowed.
+Inside ``with stop.immediately():`` a signal raises Interrupted at once, wherever the code
+is: for work that is safe to cut short (drawing the figures at the end). The previous
+handlers come back when the ``with`` block ends: process-wide state is borrowed.
 """
 from __future__ import annotations
 
@@ -36,11 +33,11 @@ class Interrupted(Exception):
 
 
 class StopOnSignal(Callback):
-    """Turns SIGINT and SIGTERM into ``Interrupted`` at a safe point (see the module's docstring)."""
+    """Turns SIGINT and SIGTERM into ``Interrupted`` at safe points (see the module's docstring)."""
 
     def __init__(self):
         self.signum = None          # the signal received, if any
-        self.deferring = False
+        self.at_once = False        # True inside immediately()
         self._previous = {}
 
     def __enter__(self) -> "StopOnSignal":
@@ -56,7 +53,7 @@ class StopOnSignal(Callback):
 
     def _handle(self, signum, frame) -> None:
         self.signum = signum
-        if not self.deferring:
+        if self.at_once:
             raise Interrupted(signum)
 
     def check(self) -> None:
@@ -65,20 +62,14 @@ class StopOnSignal(Callback):
             raise Interrupted(self.signum)
 
     @contextlib.contextmanager
-    def deferred(self):
-        """Signals inside the block are remembered, not raised (``check()`` raises them later)."""
-        before, self.deferring = self.deferring, True
+    def immediately(self):
+        """Inside the block a signal (or one already received) raises Interrupted at once."""
+        self.check()
+        self.at_once = True
         try:
             yield
         finally:
-            self.deferring = before
-
-    # ---- as a callback: training defers signals to the end of the current iteration -----------
-    def on_train_begin(self, gan, steps: int) -> None:
-        self.deferring = True
+            self.at_once = False
 
     def on_step(self, gan, record) -> None:
-        self.check()
-
-    def on_train_end(self, gan, finished: bool) -> None:
-        self.deferring = False
+        self.check()                # after the iteration, its history and its checkpoint

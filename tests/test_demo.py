@@ -1,7 +1,7 @@
 """python -m minigan.demo: tiny runs on every dataset, every file it writes, every error path.
 
 Runs call ``demo.main([...])`` in-process (capsys captures what it prints); the tests of
-locks, signals and concurrent runs (tests/test_demo_runs.py) start the real command in
+locks, signals and concurrent runs (tests/test_runs.py) start the real command in
 subprocesses.
 """
 import contextlib
