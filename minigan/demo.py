@@ -31,34 +31,18 @@ import math
 import os
 import shlex
 import sys
-import tempfile
 import time
 
 import numpy as np
 
 from minigan import callbacks, checkpoint, gan, interrupts, metrics, resume, results, runs
 from minigan.backend import BackendUnavailable, get_backend
+from minigan.demo_setup import DEFAULT_OUT, RunError, UsageError, prepare, resume_command
 
 DATASETS = ("gaussian1d", "ring", "grid", "digits")
-RUN_OPTIONS = {"dataset": "dataset", "k": "k", "batch_size": "m", "loss": "loss", "optimizer": "optimizer",
-               "lr": "lr", "seed": "seed"}   # command-line option -> GANConfig field
-DEFAULT_OUT = "minigan-out"
 CHECKPOINT_EVERY = 500
 FILES = ("run.json", "metrics.json", "history.csv", "checkpoint.npz", "losses.png", "discriminator.png",
          "samples.png", "training.gif")
-# Rough sizes for the memory check made before anything is allocated
-DATA_DIM = {"gaussian1d": 1, "ring": 2, "grid": 2, "digits": 64, "mnist": 784}
-BYTES_PER_UNIT = 4 * 8          # float32; each activation is kept for backward with its gradient, for
-                                # the real and the fake minibatch, about 8 copies of every layer's output
-HISTORY_BYTES_PER_STEP = 400    # a step's row of history.csv in memory (8 Python numbers) and on its way to disk
-
-
-class UsageError(Exception):
-    """The command line asks for something impossible (exit status 2)."""
-
-
-class RunError(Exception):
-    """Something went wrong while running (exit status 1)."""
 
 
 # ---- the command line ------------------------------------------------------------------------
@@ -159,131 +143,12 @@ class Stopped(Exception):
         self.status = status
 
 
-# ---- before the run ------------------------------------------------------------------------------
-def check_writable(folder: str) -> None:
-    """Make ``folder`` if needed and check that files can be written there."""
-    try:
-        os.makedirs(folder, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise RunError(f"--out {folder}: cannot write there ({reason}); choose another folder with --out DIR") from None
-
-
-def physical_memory() -> int | None:
-    """This machine's memory in bytes, where the OS says (None elsewhere)."""
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def check_memory(config, first_step: int) -> None:
-    """Refuse, before allocating anything, a --batch-size or --steps that cannot fit in memory."""
-    total = physical_memory()
-    if total is None:
-        return
-    dim = DATA_DIM[config.dataset]
-    units = sum([config.noise_dim, *config.g_hidden, dim]) + sum([dim, *config.d_hidden, 1])
-    needs = {"--batch-size": (config.m, config.m * units * BYTES_PER_UNIT, "a minibatch that large"),
-             "--steps": (config.steps, (config.steps - first_step) * HISTORY_BYTES_PER_STEP, "the history of so many steps")}
-    for option, (value, needed, what) in needs.items():
-        if needed > total:
-            raise UsageError(f"{option} {value}: {what} needs about {_size(needed)} of memory and this machine has "
-                             f"{_size(total)}; pass a smaller {option}")
-
-
-def _size(n: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
-        if n < 1024 or unit == "PB":
-            return f"{n:.3g} {unit}"
-        n /= 1024
-    return ""  # not reached
-
-
-def without(argv: list, option: str) -> list:
-    """``argv`` less ``option`` and its value (given as ``--option VALUE`` or ``--option=VALUE``)."""
-    kept, skip = [], False
-    for word in argv:
-        if skip:
-            skip = False
-        elif word == option:
-            skip = True
-        elif not word.startswith(option + "="):
-            kept.append(word)
-    return kept
-
-
-def resume_command(argv: list, checkpoint_path: str, **options) -> str:
-    """The command line that resumes this run: ``argv`` with --resume ``checkpoint_path`` (and ``options``)."""
-    words = without(argv, "--resume")
-    for name, value in options.items():
-        words = [*without(words, f"--{name}"), f"--{name}", f"{value:g}"]
-    return shlex.join([*program_name().split(), *words, "--resume", checkpoint_path])
-
-
-def start(args, backend_name: str):
-    """(the GAN, its run folder's path, history rows before it, lines to print) for a new or resumed run."""
-    if args.resume is None:
-        changes = {RUN_OPTIONS[o]: getattr(args, o) for o in RUN_OPTIONS if getattr(args, o) is not None}
-        changes["dataset"] = args.dataset or "ring"
-        if args.steps is not None:
-            changes["steps"] = args.steps
-        config = gan.recipe(backend=backend_name, **changes)
-        check_memory(config, 0)
-        out = args.out or DEFAULT_OUT
-        if runs.is_run_folder(out):
-            raise UsageError(f"--out {out}: that is one run's folder; pass the folder that holds the runs "
-                             f"({os.path.dirname(os.path.abspath(out))}) or a new one")
-        check_writable(out)
-        model = gan.build(config)
-        runs.tidy(out)
-        return model, runs.new_run_folder(out), None, []
-
-    if not os.path.isfile(args.resume):
-        raise RunError(f"--resume {args.resume}: no such file; pass the checkpoint.npz an earlier run wrote "
-                       f"(e.g. {DEFAULT_OUT}/latest/checkpoint.npz)")
-    try:
-        saved = checkpoint.read(args.resume)
-        if saved.config is None:
-            raise checkpoint.CheckpointError(f"checkpoint {args.resume}: holds no config")
-        plan = resume.plan(saved.config, saved.step, {o: getattr(args, o) for o in (*resume.CHANGEABLE, *resume.FIXED)})
-        check_memory(gan.GANConfig.from_dict(saved.config).replace(**plan.changes), saved.step)
-        model = gan.resume(args.resume, backend=backend_name, changes=plan.changes)
-    except checkpoint.CheckpointError as error:
-        raise RunError(f"--resume: {error}; pass a checkpoint.npz written by an earlier run") from None
-    source = os.path.dirname(os.path.realpath(args.resume))
-    parent = os.path.dirname(source) if runs.is_run_folder(source) else source
-    latest = runs.is_run_folder(source) and os.path.basename(os.path.realpath(args.resume)) == runs.CHECKPOINT
-    out = parent if args.out is None else args.out
-    if latest and os.path.realpath(out) in (source, parent):
-        # the run's own latest checkpoint: go on in its folder (named as the user did, if the user's
-        # path leads there: "out/latest/checkpoint.npz" -> "out/run-002")
-        spelled = os.path.join(os.path.dirname(os.path.dirname(args.resume)), os.path.basename(source))
-        folder = spelled if os.path.realpath(spelled) == source else source
-    else:                                            # another checkpoint, or elsewhere: a new folder
-        if runs.is_run_folder(out):
-            raise UsageError(f"--out {out}: that is one run's folder; pass the folder that holds the runs")
-        check_writable(out)
-        folder = runs.new_run_folder(out)
-    try:
-        earlier = runs.read_history(os.path.join(source, runs.HISTORY), model.step)
-    except ValueError as error:
-        raise RunError(f"--resume: the earlier history {error}; move it away to resume without it") from None
-    lines = list(plan.lines)
-    if earlier is None or (earlier["step"][-1:] or [0])[0] != model.step:
-        lines.append(f"note: the history beside {args.resume} does not reach step {model.step}; history.csv "
-                     f"has the rows it has, then steps from {model.step + 1} on")
-    return model, folder, earlier, lines
-
-
 # ---- the run ---------------------------------------------------------------------------------
 def run(args, argv: list, stop: interrupts.StopOnSignal) -> int:
     say = (lambda *a: None) if args.quiet else print
     run_started = time.perf_counter()
     backend = get_backend(args.backend)                  # BackendUnavailable says how to fix it
-    model, path, earlier, lines = start(args, backend.name)
+    model, path, earlier, lines = prepare(args, backend.name)
     first_step, config = model.step, model.config
     out_of = os.path.dirname(path) or "."
     with runs.RunFolder(path, model.run_id, shlex.join([*program_name().split(), *argv])) as folder:
@@ -309,22 +174,24 @@ def run(args, argv: list, stop: interrupts.StopOnSignal) -> int:
         resumed = f", resumed at step {first_step}" if first_step else ""
         say(f"training a GAN on {config.dataset} ({backend.name}{resumed}) to step {config.steps}: "
             f"k={config.k}, m={config.m}, {config.loss} loss, {config.optimizer} lr={config.lr:g}")
-        started = time.perf_counter()
+        started, signal = time.perf_counter(), None
         try:
             stop.check()
             with np.errstate(over="ignore", invalid="ignore"):   # a diverged run is reported by the trainer
                 model.train(config.steps - first_step, callbacks=steps)
-            folder.save(model, columns())
-        except interrupts.Interrupted as signal:
-            folder.save(model, columns())                # at the step the signal found
+        except interrupts.Interrupted as received:
+            signal = received                            # training stopped at a step boundary
+        except gan.TrainingDiverged as error:
+            raise Stopped(diverged(error, folder, columns(), argv), 1) from None
+        try:
+            folder.save(model, columns())                # at the last step, or the step the signal found
+        except gan.TrainingDiverged as error:
+            raise Stopped(diverged(error, folder, columns(), argv), 1) from None
+        if signal is not None:
             folder.finish("interrupted", signal=signal.name)
             raise Stopped(f"stopped by {signal.name} at step {model.step}; saved {folder.checkpoint} and "
-                          f"history.csv; resume with: {resume_command(argv, folder.checkpoint)}",
-                          signal.exit_status) from None
-        except gan.TrainingDiverged as error:
-            folder.write_history(columns())              # every step up to the blow-up, to look at
-            folder.finish("diverged", error=str(error))
-            raise Stopped(diverged_message(error, folder, argv), 1) from None
+                          f"history.csv; resume with: {resume_command(program_name(), argv, folder.checkpoint)}",
+                          signal.exit_status)
         seconds = time.perf_counter() - started
         try:
             with stop.immediately():                     # nothing left that a stop could spoil
@@ -333,22 +200,25 @@ def run(args, argv: list, stop: interrupts.StopOnSignal) -> int:
             folder.finish("interrupted", signal=signal.name)
             raise Stopped(f"stopped by {signal.name} after training ended; {folder.checkpoint} and history.csv "
                           f"hold step {model.step}, but metrics.json and the figures may be missing: "
-                          f"{resume_command(argv, folder.checkpoint)} writes them", signal.exit_status) from None
+                          f"{resume_command(program_name(), argv, folder.checkpoint)} writes them", signal.exit_status) from None
     say(f"done: step {model.step}, {seconds:.1f} s training ({time.perf_counter() - run_started:.1f} s in all); "
         f"{scores}")
     say(f"wrote to {path}{os.sep}: {', '.join(FILES)}")
     return 0
 
 
-def diverged_message(error, folder, argv: list) -> str:
-    """One line: what diverged, the last good checkpoint, and the command to resume it with a smaller lr."""
+def diverged(error, folder, columns: dict, argv: list) -> str:
+    """Keep the history up to the blow-up (to look at) and say, in one line, what diverged,
+    the last good checkpoint, and the command that resumes it with a smaller lr."""
+    folder.write_history(columns)
+    folder.finish("diverged", error=str(error))
     line = f"error: training diverged: {error.args[0].split('; last good')[0]}"
     if folder.last_good is None:
         return f"{line}; no checkpoint before it was kept; start again with a smaller --lr or another --seed"
     path, step = folder.last_good
     lr = checkpoint.read(path).config["lr"]
     return (f"{line}; last good checkpoint: {path} (step {step}); resume it with a smaller --lr: "
-            f"{resume_command(argv, path, lr=lr / 10)}")
+            f"{resume_command(program_name(), argv, path, lr=lr / 10)}")
 
 
 def finish(model, folder, columns: dict, frames, seconds: float, first_step: int, args, say) -> str:

@@ -1,0 +1,153 @@
+"""Before a demo run trains: its GAN, its folder, and the memory it will need.
+
+``prepare(args, backend)`` turns the command line into a GAN ready to train and the run
+folder it writes into: a new ``--out/run-NNN`` for a new run; for ``--resume``, the run's
+own folder when the checkpoint is that run's latest one (the same run goes on), else a new
+folder (a branch: the earlier run stays as it was). It refuses, in one line, what cannot
+work: options a resume cannot change, a --batch-size or --steps too large for this
+machine's memory, a folder it cannot write to. ``resume_command`` writes the command line
+that continues a run, for the messages that end one early.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import tempfile
+
+from minigan import checkpoint, gan, resume, runs
+
+DEFAULT_OUT = "minigan-out"
+RUN_OPTIONS = {"dataset": "dataset", "k": "k", "batch_size": "m", "loss": "loss", "optimizer": "optimizer",
+               "lr": "lr", "seed": "seed"}   # command-line option -> GANConfig field
+# Rough sizes for the memory check made before anything is allocated
+DATA_DIM = {"gaussian1d": 1, "ring": 2, "grid": 2, "digits": 64, "mnist": 784}
+BYTES_PER_UNIT = 4 * 8          # float32; each activation is kept for backward with its gradient, for
+                                # the real and the fake minibatch, about 8 copies of every layer's output
+HISTORY_BYTES_PER_STEP = 400    # a step's row of history.csv in memory (8 Python numbers) and on its way to disk
+
+
+class UsageError(Exception):
+    """The command line asks for something impossible (exit status 2)."""
+
+
+class RunError(Exception):
+    """Something went wrong while running (exit status 1)."""
+
+
+def check_writable(folder: str) -> None:
+    """Make ``folder`` if needed and check that files can be written there."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise RunError(f"--out {folder}: cannot write there ({reason}); choose another folder with --out DIR") from None
+
+
+def physical_memory() -> int | None:
+    """This machine's memory in bytes, where the OS says (None elsewhere)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_memory(config, first_step: int) -> None:
+    """Refuse, before allocating anything, a --batch-size or --steps that cannot fit in memory."""
+    total = physical_memory()
+    if total is None:
+        return
+    dim = DATA_DIM[config.dataset]
+    units = sum([config.noise_dim, *config.g_hidden, dim]) + sum([dim, *config.d_hidden, 1])
+    needs = {"--batch-size": (config.m, config.m * units * BYTES_PER_UNIT, "a minibatch that large"),
+             "--steps": (config.steps, (config.steps - first_step) * HISTORY_BYTES_PER_STEP, "the history of so many steps")}
+    for option, (value, needed, what) in needs.items():
+        if needed > total:
+            raise UsageError(f"{option} {value}: {what} needs about {_size(needed)} of memory and this machine has "
+                             f"{_size(total)}; pass a smaller {option}")
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
+        if n < 1024 or unit == "PB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return ""  # not reached
+
+
+def without(argv: list, option: str) -> list:
+    """``argv`` less ``option`` and its value (given as ``--option VALUE`` or ``--option=VALUE``)."""
+    kept, skip = [], False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word == option:
+            skip = True
+        elif not word.startswith(option + "="):
+            kept.append(word)
+    return kept
+
+
+def resume_command(program: str, argv: list, checkpoint_path: str, **options) -> str:
+    """The command line that resumes this run: ``program argv`` with --resume ``checkpoint_path``
+    (and ``options``, such as lr=0.01, replacing any given)."""
+    words = without(argv, "--resume")
+    for name, value in options.items():
+        words = [*without(words, f"--{name}"), f"--{name}", f"{value:g}"]
+    return shlex.join([*program.split(), *words, "--resume", checkpoint_path])
+
+
+def prepare(args, backend_name: str):
+    """(the GAN, its run folder's path, history rows before it, lines to print) for a new or resumed run."""
+    if args.resume is None:
+        changes = {RUN_OPTIONS[o]: getattr(args, o) for o in RUN_OPTIONS if getattr(args, o) is not None}
+        changes["dataset"] = args.dataset or "ring"
+        if args.steps is not None:
+            changes["steps"] = args.steps
+        config = gan.recipe(backend=backend_name, **changes)
+        check_memory(config, 0)
+        out = args.out or DEFAULT_OUT
+        if runs.is_run_folder(out):
+            raise UsageError(f"--out {out}: that is one run's folder; pass the folder that holds the runs "
+                             f"({os.path.dirname(os.path.abspath(out))}) or a new one")
+        check_writable(out)
+        model = gan.build(config)
+        runs.tidy(out)
+        return model, runs.new_run_folder(out), None, []
+
+    if not os.path.isfile(args.resume):
+        raise RunError(f"--resume {args.resume}: no such file; pass the checkpoint.npz an earlier run wrote "
+                       f"(e.g. {DEFAULT_OUT}/latest/checkpoint.npz)")
+    try:
+        saved = checkpoint.read(args.resume)
+        if saved.config is None:
+            raise checkpoint.CheckpointError(f"checkpoint {args.resume}: holds no config")
+        plan = resume.plan(saved.config, saved.step, {o: getattr(args, o) for o in (*resume.CHANGEABLE, *resume.FIXED)})
+        check_memory(gan.GANConfig.from_dict(saved.config).replace(**plan.changes), saved.step)
+        model = gan.resume(args.resume, backend=backend_name, changes=plan.changes)
+    except checkpoint.CheckpointError as error:
+        raise RunError(f"--resume: {error}; pass a checkpoint.npz written by an earlier run") from None
+    source = os.path.dirname(os.path.realpath(args.resume))
+    parent = os.path.dirname(source) if runs.is_run_folder(source) else source
+    latest = runs.is_run_folder(source) and os.path.basename(os.path.realpath(args.resume)) == runs.CHECKPOINT
+    out = parent if args.out is None else args.out
+    if latest and os.path.realpath(out) in (source, parent):
+        # the run's own latest checkpoint: go on in its folder (named as the user did, if the user's
+        # path leads there: "out/latest/checkpoint.npz" -> "out/run-002")
+        spelled = os.path.join(os.path.dirname(os.path.dirname(args.resume)), os.path.basename(source))
+        folder = spelled if os.path.realpath(spelled) == source else source
+    else:                                            # another checkpoint, or elsewhere: a new folder
+        if runs.is_run_folder(out):
+            raise UsageError(f"--out {out}: that is one run's folder; pass the folder that holds the runs")
+        check_writable(out)
+        folder = runs.new_run_folder(out)
+    try:
+        earlier = runs.read_history(os.path.join(source, runs.HISTORY), model.step)
+    except ValueError as error:
+        raise RunError(f"--resume: the earlier history {error}; move it away to resume without it") from None
+    lines = list(plan.lines)
+    if earlier is None or (earlier["step"][-1:] or [0])[0] != model.step:
+        lines.append(f"note: the history beside {args.resume} does not reach step {model.step}; history.csv "
+                     f"has the rows it has, then steps from {model.step + 1} on")
+    return model, folder, earlier, lines
