@@ -2,7 +2,8 @@
 
 The student's process (harness.py) runs under bubblewrap (``bwrap``) where it can make
 namespaces. It sees, read-only, the student's copy, the Python interpreter with its
-standard library, and the packages in ``PACKAGES``; nothing else of the machine (no grader
+standard library, the shared libraries it loads (/usr/lib) and the packages in
+``PACKAGES``; nothing else of the machine (no grader
 files, no reference minigan, no home folder, no site-packages). It gets a private /tmp,
 no network, its own PID namespace (so it cannot see or signal the grader, and everything
 it starts dies with it) and ``--die-with-parent``.
@@ -96,20 +97,23 @@ def _interpreter() -> str:
 
 
 def _system_binds() -> list:
-    """bwrap arguments that show the interpreter, its standard library and the system's libraries."""
+    """bwrap arguments that show the interpreter, its standard library and the libraries it loads."""
     args, bound = [], []
-    for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
-        if os.path.islink(top):
+    for top in ("/lib", "/lib32", "/lib64", "/libx32", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/libx32"):
+        if os.path.islink(top):  # merged /usr: /lib -> usr/lib
             args += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             args += ["--ro-bind", top, top]
             bound.append(top)
     prefix = os.path.realpath(sys.base_prefix)
-    if not any(prefix == b or prefix.startswith(b + "/") for b in bound):
-        args += ["--ro-bind", prefix, prefix]
-        bound.append(prefix)
+    # the distribution's Python: its binary (the stdlib is in /usr/lib); any other (pyenv, conda,
+    # /usr/local): its whole prefix, which holds the binary, libpython and the stdlib
+    path = _interpreter() if prefix == "/usr" else prefix
+    if not any(path.startswith(b + "/") for b in bound):
+        args += ["--ro-bind", path, path]
+        bound.append(path)
     for hidden in _hidden_dirs():  # site-packages inside those trees: another minigan may be installed there
-        if any(hidden.startswith(b + "/") for b in bound):
+        if any(hidden == b or hidden.startswith(b + "/") for b in bound):
             args += ["--tmpfs", hidden]
     return args
 
