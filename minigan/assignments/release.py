@@ -142,6 +142,7 @@ Set up and check your work (the same checks your teacher will run):
     python -m pytest tests
 
 The grade prints one line of feedback per part: a failed gradient check names the op, the
-input and the worst index. Each part runs in its own process with a time limit of
-{chosen.time_limit:g} seconds.
+input and the worst index. Each part runs in a process of its own (in a sandbox, where
+bubblewrap is installed) with a time limit of {chosen.time_limit:g} seconds and a memory limit
+of 2 GiB; the grader judges what your code computes, never what it says about itself.
 """
