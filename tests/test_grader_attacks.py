@@ -57,16 +57,8 @@ def test_the_solved_part_passes_in_both_modes(copy):
 @pytest.mark.parametrize("mode", MODES)
 def test_a_forged_verdict_is_a_malformed_reply(copy, mode):
     # what used to earn full marks: {"status": "passed"} into every file and stream it can reach, then exit
-    row = attack(copy, mode, """
-        import json, os, struct, sys
-        import wire
-        for fd in range(3, 32):
-            for message in ({"status": "passed"}, {"result": {"status": "passed"}}):
-                data = wire.encode(message)
-                try:
-                    os.write(fd, struct.pack(">Q", len(data)) + data)
-                except OSError:
-                    pass
+    forged = on_every_fd('framed(wire.encode({"status": "passed"})) + framed(wire.encode({"result": {"status": "passed"}}))')
+    row = attack(copy, mode, forged + """
         for arg in sys.argv[1:]:
             try:
                 with open(arg, "w") as file:
@@ -176,41 +168,31 @@ def test_patching_numpy_or_the_copys_checks_earns_nothing(copy, mode):
     assert row["status"] == "failed" and "gradient mismatch" in row["feedback"], row
 
 
+def on_every_fd(frame: str) -> str:
+    """Attack code: write the bytes ``frame`` evaluates to on every fd the channel may be, then exit."""
+    return f"""
+        import json, os, pickle, struct, sys
+        import wire
+        def framed(data):
+            return struct.pack(">Q", len(data)) + data
+        frame = {frame}
+        for fd in range(3, 32):
+            try:
+                os.write(fd, frame)
+            except OSError:
+                pass
+        """
+
+
 MALFORMED = {
     "wrong shape": "import numpy\nreturn numpy.zeros((7, 7))",
     "a string": "return 'a gradient, trust me'",
     "an object": "return {'not': 'an array'}",
     "None": "return None",
-    "a pickle on the channel": """
-        import os, pickle, struct
-        data = pickle.dumps({"result": {"grads": [1.0], "kinds": ["numpy"]}})
-        for fd in range(3, 32):
-            try:
-                os.write(fd, struct.pack(">Q", len(data)) + data)
-            except OSError:
-                pass
-        os._exit(0)
-        """,
-    "an empty list on the channel": """
-        import os, struct
-        import wire
-        data = wire.encode([])
-        for fd in range(3, 32):
-            try:
-                os.write(fd, struct.pack(">Q", len(data)) + data)
-            except OSError:
-                pass
-        os._exit(0)
-        """,
-    "a huge length": """
-        import os, struct
-        for fd in range(3, 32):
-            try:
-                os.write(fd, struct.pack(">Q", 2**40))
-            except OSError:
-                pass
-        os._exit(0)
-        """,
+    "a pickle on the channel":
+        on_every_fd('framed(pickle.dumps({"result": {"grads": [1.0], "kinds": ["numpy"]}}))') + "os._exit(0)",
+    "an empty list on the channel": on_every_fd("framed(wire.encode([]))") + "os._exit(0)",
+    "a huge length": on_every_fd('struct.pack(">Q", 2**40)') + "os._exit(0)",
 }
 
 
