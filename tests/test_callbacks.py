@@ -158,6 +158,29 @@ def test_linear_schedule_sets_the_value_before_each_step():
         LinearSchedule(model.opt_G, "momentum", 0.5, 0.7, 10)
 
 
+def test_linear_schedule_can_begin_later_and_holds_its_end_value_past_it():
+    model = tiny()
+    schedule = LinearSchedule(model.opt_G, "lr", 1.0, 0.1, steps=14, begin=10)
+    assert [schedule.value(s) for s in (0, 10, 12, 14, 100)] == pytest.approx([1.0, 1.0, 0.55, 0.1, 0.1])
+    assert LinearSchedule(model.opt_G, "lr", 1.0, 0.1, steps=4).value(1000) == pytest.approx(0.1)
+    with pytest.raises(ValueError, match=r"begin: got 14, wanted an integer step in \[0, steps=14\)"):
+        LinearSchedule(model.opt_G, "lr", 1.0, 0.1, steps=14, begin=14)
+
+
+def test_the_schedules_end_where_the_config_says():
+    config = gan.recipe("ring", m=16, steps=40, lr=1.0, lr_decay_to=0.1, lr_since=20, lr_until=30,
+                        optimizer="sgd", momentum_until=10)
+    lr, momentum = gan.schedules(config, gan.build(config))
+    assert (lr.begin, lr.steps, momentum.steps) == (20, 30, 10)
+    assert lr.value(25) == pytest.approx(0.55) and lr.value(39) == pytest.approx(0.1) and momentum.value(20) == 0.7
+
+
+def test_history_has_the_lr_each_step_used():
+    model, history = tiny(), History()
+    model.train(5, callbacks=[history, LinearSchedule([model.opt_G, model.opt_D], "lr", 1.0, 0.5, steps=4)])
+    assert history["lr"] == pytest.approx([1.0, 0.875, 0.75, 0.625, 0.5])
+
+
 def test_momentum_ramp_and_the_papers_exponential_decay():
     model = tiny(optimizer="sgd", lr=0.1, momentum=0.5, momentum_final=0.7, steps=10)
     ramp = gan.schedules(model.config, model)

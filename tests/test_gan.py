@@ -125,6 +125,7 @@ def test_step_record_is_consistent_with_the_networks(backend):
     expected = math.sqrt(sum(float(np.sum(model.backend.to_host(g).astype(np.float64) ** 2)) for g in grads))
     assert values["g_grad_norm"] == pytest.approx(expected, rel=1e-5)
     assert values["g_grad_norm"] > 0
+    assert values["lr"] == model.opt_G.lr == model.config.lr           # the lr this step used
     # non-saturating G loss is -mean log D(G(z)): about log 2 while D(.) is near 1/2
     assert values["g_loss"] == pytest.approx(math.log(2), abs=0.3)
 
@@ -230,6 +231,25 @@ def test_config_round_trips_through_a_dict():
 def test_config_names_the_bad_field(field, value, message):
     with pytest.raises(ValueError, match=message):
         gan.GANConfig(**{field: value})
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"lr_since": -1}, "lr_since: got -1"),
+    ({"lr_until": 0}, "lr_until: got 0, wanted a positive integer"),
+    ({"steps": 10, "lr_since": 10}, "lr_since: got 10, wanted a step before the lr schedule's end 10"),
+    ({"momentum_until": 1.5}, "momentum_until: got 1.5"),
+])
+def test_config_checks_where_the_schedules_start_and_end(changes, message):
+    with pytest.raises(ValueError, match=message):
+        gan.GANConfig(**changes)
+
+
+def test_the_run_id_names_the_config_not_the_moment():
+    a, b = tiny(), tiny()
+    assert a.run_id == b.run_id == gan.run_id(a.config) and a.run_id.startswith("ring-seed0-")
+    assert tiny(seed=1).run_id.startswith("ring-seed1-") and tiny(lr=1e-4).run_id != a.run_id
+    assert a.configs == [{"step": 0, "config": a.config.to_dict()}]
+    assert a.start_norm == pytest.approx(a.parameter_norm()) and a.start_norm > 0
 
 
 def test_generate_is_seeded_and_leaves_training_untouched():

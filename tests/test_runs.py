@@ -15,7 +15,7 @@ import time
 import numpy as np
 import pytest
 
-from minigan import checkpoint, demo, gan, resume, runs
+from minigan import callbacks, checkpoint, demo, gan, resume, runs
 
 TINY = ["--batch-size", "16", "--no-progress"]
 
@@ -73,6 +73,71 @@ def one_line(err):
 def snapshot(folder) -> dict:
     """Every file in a folder and its bytes."""
     return {name: (folder / name).read_bytes() for name in sorted(os.listdir(folder)) if (folder / name).is_file()}
+
+
+# ---- the pieces, one by one -------------------------------------------------------------------
+def tiny_gan(**changes):
+    return gan.build(gan.recipe("ring", **{"g_hidden": (8,), "d_hidden": (8,), "m": 16, "steps": 50, **changes}))
+
+
+def test_run_folders_are_numbered_and_latest_follows(tmp_path):
+    out = tmp_path / "out"
+    assert runs.run_folders(out) == []
+    first, second = runs.new_run_folder(out), runs.new_run_folder(out)
+    assert (os.path.basename(first), os.path.basename(second)) == ("run-001", "run-002")
+    assert os.readlink(out / "latest") == "run-002"
+    (out / "run-007").mkdir()                          # numbers go on from the highest
+    assert os.path.basename(runs.new_run_folder(out)) == "run-008"
+    assert runs.run_folders(out) == ["run-001", "run-002", "run-007", "run-008"]
+    assert not [n for n in os.listdir(out) if n.endswith(".tmp")]
+
+
+def test_a_run_folder_is_locked_while_in_use(tmp_path):
+    path = runs.new_run_folder(tmp_path)
+    with runs.RunFolder(path, "ring-seed0-x", "python -m minigan.demo --steps 5"):
+        info = json.loads(open(os.path.join(path, "run.json")).read())
+        assert info["writer"]["pid"] == os.getpid() and info["state"] == "running"
+        code = ("import sys; from minigan import runs\n"
+                "try:\n    runs.RunFolder(sys.argv[1], 'other', 'other').__enter__()\n"
+                "except runs.FolderInUse as e:\n    print(e)")
+        other = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, timeout=60)
+        assert f"is in use by another run: process {os.getpid()} on " in other.stdout
+        assert "(python -m minigan.demo --steps 5)" in other.stdout
+    with runs.RunFolder(path, "ring-seed0-x", "again"):   # free again once the block ends
+        pass
+
+
+def test_history_reads_back_as_the_very_same_floats(tmp_path):
+    model, history = tiny_gan(), callbacks.History()
+    model.train(6, callbacks=[history])
+    columns = history.as_columns()
+    folder = runs.RunFolder(runs.new_run_folder(tmp_path), model.run_id, "test")
+    folder.write_history(columns)
+    back = runs.read_history(os.path.join(folder.path, "history.csv"), upto=4)
+    assert back == {name: values[:4] for name, values in columns.items()}     # exactly, not approximately
+    assert runs.read_history(tmp_path / "missing.csv", 4) is None
+
+
+def test_a_blown_up_state_does_not_replace_the_last_good_checkpoint(tmp_path):
+    model = tiny_gan()
+    with runs.RunFolder(runs.new_run_folder(tmp_path), model.run_id, "test") as folder:
+        empty = {name: [] for name in callbacks.FIELDS}
+        folder.save(model, empty)                          # step 0
+        model.train(2)
+        folder.save(model, empty)                          # step 2: sane
+        assert folder.last_good == (folder.checkpoint, 2) and model.last_checkpoint == folder.checkpoint
+        model.train(1)
+        for p in model.G.parameters():                     # the parameters jump 100-fold in one step
+            p.data = p.data * 100.0
+        folder.save(model, empty)                          # step 3: saved, but not good
+        last_good = os.path.join(folder.path, "last-good.npz")
+        assert folder.last_good == (last_good, 2) and checkpoint.read(last_good).step == 2
+        assert checkpoint.read(folder.checkpoint).step == 3
+        for p in model.G.parameters():
+            p.data = p.data / 100.0
+        model.train(1)
+        folder.save(model, empty)                          # step 4: sane again, last-good.npz superseded
+        assert folder.last_good == (folder.checkpoint, 4) and not os.path.exists(last_good)
 
 
 # ---- one run, one folder --------------------------------------------------------------------------
@@ -312,3 +377,23 @@ def test_too_large_for_memory_is_one_line_before_anything_is_allocated(tmp_path,
     for word in words:
         assert word in one_line(err)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "sysconf") or sys.platform == "win32", reason="needs POSIX rlimits")
+def test_running_out_of_memory_while_training_is_one_line(tmp_path):
+    import resource
+
+    from minigan import demo_setup
+
+    m = 500_000                                        # passes the estimate, fails under the limit below
+    if (demo_setup.physical_memory() or 0) < 2 * m * 519 * demo_setup.BYTES_PER_UNIT:
+        pytest.skip("this machine's memory is too small for the estimate to pass")
+
+    def limit():                                       # 1.5 GB of address space for the whole process
+        resource.setrlimit(resource.RLIMIT_AS, (1536 * 2**20, 1536 * 2**20))
+
+    result = subprocess.run(command("--batch-size", str(m), "--steps", "5", "--out", str(tmp_path / "out")),
+                            preexec_fn=limit, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 1
+    line = one_line(result.stderr)
+    assert "error: out of memory (MemoryError: Unable to allocate" in line and "pass a smaller --batch-size" in line
