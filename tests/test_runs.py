@@ -365,6 +365,18 @@ def test_the_resume_plan_unit():
         resume.plan(saved, 50, {"batch_size": 32})
 
 
+def test_extending_a_2000_step_run_to_4000_no_longer_raises_the_lr_5_5_fold():
+    # the case the issue measured, as docs/math/algorithm1.md tells it
+    config = gan.recipe("ring", steps=2000)
+    model = gan.build(config)
+    kept = config.replace(**resume.plan(config.to_dict(), 2000, {"steps": 4000}).changes)
+    stretched = config.replace(steps=4000)
+    final = config.lr * config.lr_decay_to
+    assert gan.schedules(kept, model)[0].value(2000) == pytest.approx(final)
+    assert gan.schedules(kept, model)[0].value(3999) == pytest.approx(final)
+    assert gan.schedules(stretched, model)[0].value(2000) == pytest.approx(5.5 * final)
+
+
 # ---- clear errors --------------------------------------------------------------------------------
 @pytest.mark.parametrize("argv, words", [
     (["--batch-size", "1000000000000"], ["--batch-size 1000000000000: a minibatch that large needs about",
