@@ -191,8 +191,8 @@ class GAN:
         """The step's measurements, left on the backend (no copy to the host here)."""
         xp = self.backend.xp
 
-        def mean_probability(logits):  # mean D(.) = mean sigmoid(logit), in the tanh form
-            return xp.mean(0.5 * (xp.tanh(0.5 * logits.data) + 1.0))
+        def mean_probability(logits):  # mean D(.) = mean sigmoid(logit), in the exact exp(-|a|) form
+            return xp.mean(losses._sigmoid(xp, logits.data))
 
         squares = [xp.sum(p.grad * p.grad) for p in self.opt_G.params if p.grad is not None]  # G's parameters
         g_grad_norm = xp.sqrt(sum(squares)) if squares else xp.asarray(0.0, dtype=loss_G.dtype)

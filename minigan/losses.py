@@ -30,15 +30,17 @@ from __future__ import annotations
 import numbers
 
 from minigan.autograd import Op, Tensor, apply
+from minigan.ops import sigmoid_and_complement
 
 GENERATOR_FORMS = ("non_saturating", "minimax")
 
 
 def _sigmoid(xp, a):
-    # sigmoid(a) = exp(log sigmoid(a)) = exp(-softplus(-a)): no overflow for any a, and full
-    # relative precision for very negative a (the tanh form 0.5 * (tanh(a / 2) + 1) gives
+    # sigmoid(a) in the exp(-|a|) form, the same helper as ops.Sigmoid: no overflow for any a,
+    # and full float32 precision at both ends (the tanh form 0.5 * (tanh(a / 2) + 1) gives
     # exactly 0 from a = -20 in float32, where the true value is still 2e-9)
-    return xp.exp(-xp.logaddexp(-a, 0.0))
+    sigmoid_a, _ = sigmoid_and_complement(xp, a)
+    return sigmoid_a
 
 
 def _softplus(xp, a):

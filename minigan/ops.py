@@ -351,20 +351,45 @@ class Tanh(Op):
         return grad_y * (1.0 - y * y)
 
 
+def sigmoid_and_complement(xp, x):
+    """(sigmoid(x), sigmoid(-x)) for a raw array x, each correct to within a few roundings.
+
+    sigmoid(-x) = 1 - sigmoid(x), but computed without the subtraction, which gives 0 once
+    sigmoid(x) rounds to 1 (from x = 16.7 in float32). Both come from e = exp(-|x|), which
+    lies in [0, 1] and so never overflows:
+
+        sigmoid(|x|)  = 1 / (1 + e)     in [1/2, 1]
+        sigmoid(-|x|) = e / (1 + e)     in [0, 1/2]: as exact as exp itself, down to its underflow
+
+    (The tanh form 0.5 * (tanh(x / 2) + 1) adds 1 to a tanh near -1 for negative x, and the
+    sum keeps only tanh's rounding error: 0 from x = -20 in float32, where the truth is 2.1e-9.)
+    docs/math/ops.md#sigmoid; benchmarks/sigmoid_accuracy.py measures both forms.
+    """
+    e = xp.exp(-xp.abs(x))  # in [0, 1]: exp of a non-positive number
+    large = 1.0 / (1.0 + e)  # sigmoid(|x|)
+    small = e * large  # sigmoid(-|x|) = e / (1 + e)
+    positive = x >= 0
+    return xp.where(positive, large, small), xp.where(positive, small, large)
+
+
 class Sigmoid(Op):
-    """y = sigmoid(x) = 1 / (1 + exp(-x)).   VJP: grad_x = grad_y * y * (1 - y)."""
+    """y = sigmoid(x) = 1 / (1 + exp(-x)).
+
+    VJP: grad_x = grad_y * y * (1 - y), with 1 - y = sigmoid(-x) saved by the forward
+         (1.0 - y would be 0 wherever y rounds to 1, and the gradient with it)
+    """
 
     @staticmethod
     def forward(ctx, x):
-        y = 0.5 * (ctx.xp.tanh(0.5 * x) + 1.0)  # tanh form: no overflow for any x
-        ctx.save(y)
+        y, one_minus_y = sigmoid_and_complement(ctx.xp, x)  # exp(-|x|) form: exact, no overflow
+        ctx.save(y, one_minus_y)
         return y
 
     @staticmethod
     def backward(ctx, grad_y):
-        (y,) = ctx.saved
+        y, one_minus_y = ctx.saved
         # BEGIN SOLUTION A1.6
-        return grad_y * y * (1.0 - y)
+        return grad_y * y * one_minus_y
         # END SOLUTION
 
 
@@ -409,7 +434,8 @@ class LeakyReLU(Op):
 class Softplus(Op):
     """y = log(1 + exp(x)).   VJP: grad_x = grad_y * sigmoid(x).
 
-    Computed as logaddexp(x, 0): finite for any x (exp(1e4) would overflow).
+    Computed as logaddexp(x, 0) = max(x, 0) + log1p(exp(-|x|)): finite for any x (exp(1e4)
+    would overflow), and exact for very negative x, where log1p(tiny) = tiny.
     """
 
     @staticmethod
@@ -420,7 +446,8 @@ class Softplus(Op):
     @staticmethod
     def backward(ctx, grad_y):
         (x,) = ctx.saved
-        return grad_y * (0.5 * (ctx.xp.tanh(0.5 * x) + 1.0))
+        sigmoid_x, _ = sigmoid_and_complement(ctx.xp, x)
+        return grad_y * sigmoid_x
 
 
 class LogSigmoid(Op):
@@ -434,7 +461,8 @@ class LogSigmoid(Op):
     @staticmethod
     def backward(ctx, grad_y):
         (x,) = ctx.saved
-        return grad_y * (0.5 * (ctx.xp.tanh(-0.5 * x) + 1.0))
+        _, sigmoid_minus_x = sigmoid_and_complement(ctx.xp, x)  # 1 - sigmoid(x), without the subtraction
+        return grad_y * sigmoid_minus_x
 
 
 # ---- the functions users call ---------------------------------------------------------------

@@ -45,3 +45,11 @@ def broadcast_pair(min_dims=0, max_dims=3, max_side=4):
     return hnp.mutually_broadcastable_shapes(
         num_shapes=2, min_dims=min_dims, max_dims=max_dims, max_side=max_side
     ).map(lambda result: result.input_shapes)
+
+
+def float32_logits(shape=None, low=-88.0, high=88.0):
+    """float32 arrays over [low, high] (float32's whole exp range by default), any sign and size,
+    for accuracy tests against a float64 reference. Hypothesis favours the edges: 0, tiny and
+    subnormal numbers, the bounds."""
+    elements = st.floats(low, high, width=32, allow_nan=False, allow_infinity=False)
+    return hnp.arrays(np.float32, shapes(max_side=8) if shape is None else shape, elements=elements)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from strategies import BACKENDS
+from strategies import BACKENDS, float32_logits
 
 import minigan
 from minigan import Tensor, gradcheck, ops
@@ -182,6 +182,44 @@ def test_small_gradients_keep_their_precision():
     r = host_tensor([20.0], "numpy", True, "float32")
     losses.discriminator_loss(r, host_tensor([0.0], "numpy", dtype="float32")).backward()
     assert r.grad[0] == pytest.approx(-1 / (1 + math.exp(20.0)), rel=1e-5)
+
+
+def sigmoid64(a):
+    """sigmoid in float64 in the exp(-|a|) form: the reference for float32 accuracy."""
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def assert_float32_exact(got, true):
+    """Within 2e-6 of the float64 truth wherever that is a normal float32; within 2**-126 elsewhere."""
+    got, true, tiny = np.asarray(got, dtype=np.float64), np.asarray(true), float(np.finfo(np.float32).tiny)
+    normal = np.abs(true) >= tiny
+    np.testing.assert_allclose(got[normal], true[normal], rtol=2e-6, atol=0)
+    np.testing.assert_allclose(got[~normal], true[~normal], rtol=0, atol=tiny)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@given(a=float32_logits())
+def test_sigmoid_helper_matches_float64(backend, a):
+    """losses._sigmoid (every loss gradient is one, over m) is float32-exact for logits in [-88, 88]."""
+    be = minigan.get_backend(backend)
+    assert_float32_exact(be.to_host(losses._sigmoid(be.xp, be.asarray(a))), sigmoid64(a.astype(np.float64)))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_loss_gradients_are_float32_exact_for_every_logit(backend):
+    """D's and G's gradients on 20,001 float32 logits in [-88, 88] against float64."""
+    a = np.linspace(-88.0, 88.0, 20_001).astype(np.float32)
+    a64, m = a.astype(np.float64), a.size
+    be = minigan.get_backend(backend)
+    r, f = host_tensor(a, backend, True), host_tensor(a, backend, True)
+    losses.discriminator_loss(r, f).backward()
+    assert_float32_exact(be.to_host(r.grad), -sigmoid64(-a64) / m)  # (sigmoid(a) - 1) / m
+    assert_float32_exact(be.to_host(f.grad), sigmoid64(a64) / m)
+    for form, expected in (("minimax", -sigmoid64(a64) / m), ("non_saturating", -sigmoid64(-a64) / m)):
+        g = host_tensor(a, backend, True)
+        losses.generator_loss(g, form).backward()
+        assert_float32_exact(be.to_host(g.grad), expected)
 
 
 # ---- the saturation fact (Goodfellow et al. 2014, Section 3) ----------------------------------

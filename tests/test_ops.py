@@ -6,7 +6,10 @@ kept inside the op's domain: log sees positive numbers, divisors and kinks stay 
 from 0, max sees no ties) together with the op's settings (axis, exponent, index, ...).
 The tests below run every row on every backend in ``BACKENDS``.
 """
+import json
+import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -14,7 +17,7 @@ import numpy.testing as npt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import BACKENDS, arrays, away_from_zero, broadcast_pair, distinct, shapes
+from strategies import BACKENDS, arrays, away_from_zero, broadcast_pair, distinct, float32_logits, shapes
 
 import minigan
 from minigan import ops
@@ -248,23 +251,86 @@ STABLE = {  # name -> (op, f(x), f'(x)), references in stable float64 forms
     "softplus": (ops.softplus, lambda x: np.logaddexp(0.0, x), np_sigmoid),
     "log_sigmoid": (ops.log_sigmoid, lambda x: -np.logaddexp(0.0, -x), lambda x: np_sigmoid(-x)),
 }
+TINY32 = float(np.finfo(np.float32).tiny)  # 1.2e-38, the smallest normal float32
+
+
+def run_quietly(op, x):
+    """y = op(x) and its backward with grad_y = 1, where any warning or overflow is an error."""
+    with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
+        warnings.simplefilter("error")
+        y = op(x)
+        y.backward(np.ones(y.shape))  # cast to y's dtype by backward
+    return y.numpy(), x.backend.to_host(x.grad)
+
+
+def assert_float32_exact(got, true, what):
+    """Within 2e-6 of the float64 truth wherever that is a normal float32; within 2**-126 elsewhere."""
+    got, true = np.asarray(got, dtype=np.float64), np.asarray(true, dtype=np.float64)
+    normal = np.abs(true) >= TINY32
+    npt.assert_allclose(got[normal], true[normal], rtol=2e-6, atol=0, err_msg=what)
+    npt.assert_allclose(got[~normal], true[~normal], rtol=0, atol=TINY32, err_msg=what)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name", sorted(STABLE))
 def test_stable_at_extreme_inputs(name, dtype, backend):
-    """sigmoid, softplus, log_sigmoid: finite values and gradients at +-1e4, no overflow warning."""
+    """sigmoid, softplus, log_sigmoid: finite values and gradients at +-1e4, no warning."""
     op, f, df = STABLE[name]
     x = minigan.tensor(EXTREME, requires_grad=True, backend=backend, dtype=dtype)
-    with np.errstate(over="raise", invalid="raise", divide="raise"):
-        y = op(x)
-        y.backward(np.ones(y.shape))
-    value, grad = y.numpy(), x.backend.to_host(x.grad)
+    value, grad = run_quietly(op, x)
     assert np.all(np.isfinite(value)) and np.all(np.isfinite(grad))
     x_rounded = EXTREME.astype(dtype).astype(np.float64)
     npt.assert_allclose(value, f(x_rounded), rtol=1e-6, atol=1e-6)
     npt.assert_allclose(grad, df(x_rounded), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", sorted(STABLE))
+@given(host=float32_logits())
+def test_float32_matches_float64_reference(name, backend, host):
+    """sigmoid, softplus, log_sigmoid in float32, forward and backward: relative error at most
+    2e-6 against float64 at the same x, for x in [-88, 88] (benchmarks/sigmoid_accuracy.py
+    prints the table; the old tanh form of sigmoid was off by a factor of 14 near x = -20)."""
+    op, f, df = STABLE[name]
+    value, grad = run_quietly(op, minigan.tensor(host, requires_grad=True, backend=backend))
+    x = host.astype(np.float64)
+    assert_float32_exact(value, f(x), f"{name} forward")
+    assert_float32_exact(grad, df(x), f"{name} backward")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", sorted(STABLE))
+def test_float32_exact_on_a_dense_grid(name, backend):
+    """The same bound on 200,001 evenly spaced float32 x in [-88, 88], so no region is missed."""
+    op, f, df = STABLE[name]
+    host = np.linspace(-88.0, 88.0, 200_001).astype(np.float32)
+    value, grad = run_quietly(op, minigan.tensor(host, requires_grad=True, backend=backend))
+    x = host.astype(np.float64)
+    assert_float32_exact(value, f(x), f"{name} forward")
+    assert_float32_exact(grad, df(x), f"{name} backward")
+
+
+def test_sigmoid_keeps_tiny_values_and_gradients():
+    """The two numbers the tanh form got wrong: sigmoid(-20) = 2.06e-9 (not 0), and
+    sigmoid'(20) = 2.06e-9 (not 0, which is y * (1 - y) once y rounds to 1)."""
+    x = minigan.tensor([-20.0, 20.0], requires_grad=True)
+    y = ops.sigmoid(x)
+    y.backward(np.ones(2, dtype=np.float32))
+    assert y.numpy()[0] == pytest.approx(2.0611537e-09, rel=1e-6)
+    npt.assert_allclose(x.grad, [2.0611537e-09, 2.0611537e-09], rtol=1e-6)
+
+
+def test_accuracy_benchmark_runs_and_finds_the_old_form_wrong(capsys, monkeypatch):
+    """benchmarks/sigmoid_accuracy.py on a small grid: the new forms meet 2e-6, the old tanh form did not."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent))  # benchmarks/ is not installed
+    from benchmarks import sigmoid_accuracy
+
+    assert sigmoid_accuracy.main(["--points", "2001", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    table = result["backends"]["numpy"]["table"]
+    assert result["failures"] == [] and table["sigmoid"]["new"]["backward"][0] <= 2e-6
+    assert table["sigmoid"]["old"]["forward"][0] > 1.0  # 0.5 * (tanh(x / 2) + 1): wrong by > 100%
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
