@@ -133,6 +133,9 @@ def main(argv=None) -> int:
         except (RunError, runs.FolderInUse, checkpoint.CheckpointError, ImportError, OSError) as error:
             print(f"{parser.prog}: error: {error}", file=sys.stderr)
             return 1
+        except KeyboardInterrupt:               # only where StopOnSignal could not listen (not the main thread)
+            print(f"{parser.prog}: interrupted", file=sys.stderr)
+            return 130
 
 
 class Stopped(Exception):

@@ -23,7 +23,8 @@ RUN_OPTIONS = {"dataset": "dataset", "k": "k", "batch_size": "m", "loss": "loss"
 DATA_DIM = {"gaussian1d": 1, "ring": 2, "grid": 2, "digits": 64, "mnist": 784}
 BYTES_PER_UNIT = 4 * 8          # float32; each activation is kept for backward with its gradient, for
                                 # the real and the fake minibatch, about 8 copies of every layer's output
-HISTORY_BYTES_PER_STEP = 400    # a step's row of history.csv in memory (8 Python numbers) and on its way to disk
+HISTORY_BYTES_PER_STEP = 1000   # a step's row of history: 8 Python numbers in lists (about 260 bytes),
+                                # up to three copies of them while history.csv is written
 
 
 class UsageError(Exception):
@@ -116,6 +117,9 @@ def prepare(args, backend_name: str):
         runs.tidy(out)
         return model, runs.new_run_folder(out), None, []
 
+    if os.path.isdir(args.resume):
+        raise RunError(f"--resume {args.resume}: that is a folder; pass the checkpoint.npz in it "
+                       f"(e.g. {os.path.join(args.resume, runs.CHECKPOINT)})")
     if not os.path.isfile(args.resume):
         raise RunError(f"--resume {args.resume}: no such file; pass the checkpoint.npz an earlier run wrote "
                        f"(e.g. {DEFAULT_OUT}/latest/checkpoint.npz)")

@@ -48,6 +48,7 @@ from minigan import callbacks, checkpoint
 RUN_PREFIX = "run-"       # run-001, run-002, ...
 LATEST = "latest"         # the link to the run started last
 LOCK = ".lock"
+LOCK_WAIT = 0.5           # seconds to wait for a run folder's lock before calling it in use
 CHECKPOINT, LAST_GOOD, HISTORY, RUN_FILE = "checkpoint.npz", "last-good.npz", "history.csv", "run.json"
 # A checkpoint counts as "good" (worth resuming with a smaller lr) while its parameters look
 # sane: finite, their norm within GOOD_NORM_GROWTH times the norm at step 0, and grown by at
@@ -95,6 +96,8 @@ def tidy(out) -> list:
     removed = []
     for name in run_folders(out):
         folder = os.path.join(out, name)
+        if not is_run_folder(folder):      # just made by a run that is about to lock it: nothing to tidy
+            continue
         lock = filelock.FileLock(os.path.join(folder, LOCK), timeout=0)
         try:
             with lock:
@@ -148,7 +151,8 @@ class RunFolder:
         self.last_good = None              # (path, step) of the newest checkpoint whose parameters look sane
         self.removed = []                  # temporary files of a killed process, removed on entry
         self._norm = None                  # (parameter norm, step) at the last save
-        self._lock = filelock.FileLock(os.path.join(self.path, LOCK), timeout=0)
+        # a short wait rides over another process's tidy(); a run holding the lock holds it for long
+        self._lock = filelock.FileLock(os.path.join(self.path, LOCK), timeout=LOCK_WAIT)
         self._info = {}
 
     def __enter__(self) -> "RunFolder":

@@ -221,6 +221,13 @@ def test_missing_resume_file(capsys, full_out):
     assert_untouched(full_out)
 
 
+def test_a_folder_given_to_resume(capsys, full_out):
+    status, _, err = run(capsys, "--resume", str(full_out), "--out", str(full_out))
+    assert status == 1
+    assert_one_line(err, "--resume", "that is a folder", "checkpoint.npz")
+    assert_untouched(full_out)
+
+
 def test_corrupt_resume_file(capsys, full_out):
     # full_out/checkpoint.npz holds a few bytes of text: not a checkpoint
     status, _, err = run(capsys, "--resume", str(full_out / "checkpoint.npz"), "--out", str(full_out))
