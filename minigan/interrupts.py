@@ -9,7 +9,8 @@ exactly at a step boundary and the checkpoint saved then resumes bit for bit.
 
 Inside ``with stop.immediately():`` a signal raises Interrupted at once, wherever the code
 is: for work that is safe to cut short (drawing the figures at the end). The previous
-handlers come back when the ``with`` block ends: process-wide state is borrowed.
+handlers come back when the ``with`` block ends: process-wide state is borrowed. A signal
+the process was started ignoring (``nohup``, a shell script's background job) stays ignored.
 """
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ class StopOnSignal(Callback):
     def __enter__(self) -> "StopOnSignal":
         if threading.current_thread() is threading.main_thread():   # handlers can only be set there
             for signum in SIGNALS:
+                if signal.getsignal(signum) is signal.SIG_IGN:
+                    continue        # ignored on purpose (nohup, a shell's background job): leave it so
                 self._previous[signum] = signal.signal(signum, self._handle)
         return self
 

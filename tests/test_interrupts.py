@@ -49,3 +49,16 @@ def test_training_stops_at_the_end_of_the_step_the_signal_arrived_in():
         with pytest.raises(Interrupted):
             model.train(10, callbacks=[SignalDuringStep3(), stop])
     assert model.step == 3 and seen == [1, 2, 3]        # step 3 finished, step 4 never began
+
+
+def test_a_signal_ignored_on_purpose_stays_ignored():
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)    # as nohup or a background job starts us
+    try:
+        with StopOnSignal() as stop:
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            os.kill(os.getpid(), signal.SIGINT)
+            stop.check()                                     # nothing received
+            assert signal.getsignal(signal.SIGTERM) == stop._handle
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
