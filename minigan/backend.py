@@ -5,7 +5,7 @@ Every other module asks a backend (or a tensor's ``.backend``) for its array nam
 ``xp.astype``), so a single code path runs on:
 
 - ``"numpy"``  : NumPy on the CPU;
-- ``"cupy"``   : CuPy on an NVIDIA GPU (``pip install "minigan[gpu]"``);
+- ``"cupy"``   : CuPy on an NVIDIA GPU (``pip install -e ".[gpu]"``, as the README says);
 - ``"strict"`` : array-api-strict, a deliberately fussy stand-in for "some other array
   library", used by the tests to catch NumPy leaking into backend-agnostic code;
 - ``"auto"``   : cupy when a CUDA device is usable, else numpy.
@@ -24,7 +24,9 @@ from typing import Any
 import numpy as np
 
 BACKEND_NAMES = ("numpy", "cupy", "strict", "auto")
-GPU_HINT = 'install CuPy with `pip install "minigan[gpu]"` (CUDA 12; use cupy-cuda13x for CUDA 13), or use backend="numpy"'
+# install hints use the README's wording: the commands run from the minigan folder
+GPU_HINT = ('install CuPy with `pip install -e ".[gpu]"` (CuPy for CUDA 12; for CUDA 13 install `cupy-cuda13x` '
+            'instead), or use backend="numpy"')
 
 
 class BackendUnavailable(RuntimeError):
@@ -185,7 +187,7 @@ def _make(name: str) -> Backend:
             strict = importlib.import_module("array_api_strict")
         except ImportError:
             raise BackendUnavailable(
-                'backend \'strict\': array-api-strict is not installed; `pip install "minigan[test]"`'
+                'backend \'strict\': array-api-strict is not installed; `pip install -e ".[test]"`'
             ) from None
         array_type = type(strict.asarray(0.0))
         return Backend("strict", strict, array_type, strict.float32)

@@ -38,8 +38,11 @@ STEPS, BATCH, LR = 800, 64, 1e-3   # about 28 passes over the 1,500: held-out ac
 
 
 def cache_dir() -> str:
-    """Where cached files go: ``$MINIGAN_CACHE`` if set, else ``~/.cache/minigan``."""
-    return os.environ.get("MINIGAN_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "minigan")
+    """Where cached files go: ``$MINIGAN_CACHE`` if set (and not empty), else ``~/.cache/minigan``.
+
+    A leading ``~`` in the variable is the home folder, as in a shell.
+    """
+    return os.path.expanduser(os.environ.get("MINIGAN_CACHE") or os.path.join("~", ".cache", "minigan"))
 
 
 def cross_entropy(logits: Tensor, onehot: Tensor) -> Tensor:

@@ -1,8 +1,10 @@
 """Backends: choosing one, the GPU hint without CuPy, seeded randomness, host copies, add_at."""
 import json
+import re
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import numpy.testing as npt
@@ -52,10 +54,20 @@ def test_auto_without_cupy_is_numpy(monkeypatch):
 
 def test_cupy_without_cupy_says_how_to_install_it(monkeypatch):
     no_cupy(monkeypatch)
-    with pytest.raises(minigan.BackendUnavailable, match=r'pip install "minigan\[gpu\]"') as error:
+    with pytest.raises(minigan.BackendUnavailable, match=r'pip install -e "\.\[gpu\]"') as error:
         minigan.get_backend("cupy")
     assert not isinstance(error.value, ImportError)
     assert "numpy" in str(error.value)  # the other way out
+
+
+def test_every_install_hint_is_a_readme_command():
+    """Each `pip install ...` that minigan's messages and docstrings show is spelled as in the README."""
+    repo = Path(__file__).resolve().parent.parent
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    hints = {hint.strip() for path in (repo / "minigan").rglob("*.py")
+             for hint in re.findall(r"`(pip install [^`]+)`", path.read_text(encoding="utf-8"))}
+    assert 'pip install -e ".[gpu]"' in hints  # the search finds the hints at all
+    assert sorted(hint for hint in hints if hint not in readme) == []
 
 
 def broken_driver():

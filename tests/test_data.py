@@ -154,7 +154,7 @@ def test_digits_rows_are_drawn_with_replacement_from_the_seeded_generator(backen
 def test_digits_without_scikit_learn_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn", None)
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
-    with pytest.raises(ImportError, match=r'pip install "minigan\[datasets\]"'):
+    with pytest.raises(ImportError, match=r'pip install -e "\.\[datasets\]"'):
         data.digits()
 
 

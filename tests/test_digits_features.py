@@ -71,11 +71,25 @@ def test_the_cache_is_reused(classifier, monkeypatch):
 
 
 def test_the_cache_folder_comes_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))
     assert digits_features.cache_dir() == str(tmp_path)
     assert digits_features.cache_file(seed=2).startswith(str(tmp_path))
-    monkeypatch.delenv("MINIGAN_CACHE")
-    assert digits_features.cache_dir().endswith(".cache/minigan")
+    monkeypatch.setenv("MINIGAN_CACHE", "~/elsewhere")                 # ~ is the home folder, as in a shell
+    assert digits_features.cache_dir() == str(tmp_path / "home" / "elsewhere")
+    for unset in (monkeypatch.delenv, lambda name: monkeypatch.setenv(name, "")):  # unset or empty: the default
+        unset("MINIGAN_CACHE")
+        assert digits_features.cache_dir() == str(tmp_path / "home" / ".cache" / "minigan")
+
+
+def test_the_classifier_is_cached_where_minigan_cache_says(monkeypatch, tmp_path):
+    """With no folder= argument, the trained classifier's file lands in $MINIGAN_CACHE, not in ~/.cache."""
+    monkeypatch.setattr(digits_features, "STEPS", 30)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path / "cache"))
+    digits_features.digits_classifier()
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [f"digits_classifier_v{digits_features.CACHE_VERSION}_seed0.npz"]
+    assert not (tmp_path / "home").exists()
 
 
 def test_a_corrupt_cache_is_retrained_and_rewritten(tmp_path, monkeypatch):

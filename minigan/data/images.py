@@ -23,7 +23,7 @@ import numpy as np
 
 from minigan.data.base import Distribution
 
-DATASETS_HINT = 'install it with `pip install "minigan[datasets]"` (or `pip install scikit-learn`)'
+DATASETS_HINT = 'install it with `pip install -e ".[datasets]"`'  # the README's wording (the extra is scikit-learn)
 
 # IDX header: two zero bytes, a type code (0x08 = unsigned byte), the number of dimensions,
 # then each dimension as a big-endian uint32; the pixels or labels follow, one byte each.
