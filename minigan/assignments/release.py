@@ -114,6 +114,8 @@ def without_vjp(doc: list) -> list:
         else:
             close = line.find('"""', at)
             out.append(line[:at].rstrip() + (line[close:] if close >= 0 else "\n"))
+    if len(out) == 2 and out[1].strip() == '"""':  # only the summary is left: one line, as PEP 257 has it
+        out = [out[0].rstrip("\n") + '"""\n']
     return out
 
 
