@@ -10,7 +10,8 @@ and never destroys the previous one.
 - ``plot_discriminator`` mean D(x) on real data and mean D(G(z)) on fakes over steps; both
                          head for 1/2 when D can no longer tell them apart. Under them, the
                          gradient norm reaching G, which collapses when G's loss saturates.
-- ``plot_samples_2d``    real vs generated points over the discriminator's D(x) as a contour.
+- ``plot_samples_2d``    real vs generated points over the discriminator's D(x) as a contour
+                         (the real points and the mode centres drawn above the generated ones).
 - ``plot_samples_1d``    the view of Goodfellow et al. (2014), Figure 1: the data density
                          (black, dotted), the generator's density (green) and D(x) (blue, dashed).
 - ``plot_digits``        real and generated 8x8 digits as image grids.
@@ -108,6 +109,16 @@ def _smooth(values: np.ndarray) -> np.ndarray:
     return np.convolve(padded, kernel, mode="valid")
 
 
+def _legend_outside(ax, **options):
+    """The legend to the right of the axes: beside the data, never over a line or a point."""
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize="small", **options)
+
+
+def _legend_below(ax, ncols: int):
+    """The legend under the axes (and their x label): for square panels, where the right is taken."""
+    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=ncols, markerscale=2, fontsize="small")
+
+
 # ---- training curves -------------------------------------------------------------------------
 def plot_losses(history, path) -> str:
     """D and G losses (top) and the value V(D, G) (bottom) over steps, written to ``path``.
@@ -115,7 +126,7 @@ def plot_losses(history, path) -> str:
     ``history``: per-step records (or columns) with ``step``, ``d_loss``, ``g_loss``, ``value``.
     """
     step = _column(history, "step")
-    fig = Figure(figsize=(7, 5.5), layout="constrained")
+    fig = Figure(figsize=(9, 5.5), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True)
     for name, label, colour in (("d_loss", "D loss  (= -V)", D_COLOUR), ("g_loss", "G loss", FAKE_COLOUR)):
         values = _column(history, name)
@@ -123,7 +134,7 @@ def plot_losses(history, path) -> str:
         top.plot(step, _smooth(values), color=colour, label=label)
     top.axhline(math.log(4), color="tab:red", linestyle=":", label="log 4: D loss at equilibrium")
     top.set_ylabel("loss")
-    top.legend(loc="best", fontsize="small")
+    _legend_outside(top)
     top.set_title("Losses: thin lines per step, thick lines a moving mean")
 
     value = _column(history, "value")
@@ -132,7 +143,7 @@ def plot_losses(history, path) -> str:
     bottom.axhline(-math.log(4), color="tab:red", linestyle="--", label="-log 4 (equilibrium)")
     bottom.set_xlabel("training step")
     bottom.set_ylabel("V(D, G)")
-    bottom.legend(loc="lower right")
+    _legend_outside(bottom)
     return save_figure(fig, path)
 
 
@@ -146,7 +157,7 @@ def plot_discriminator(history, path) -> str:
         grad_norm = _column(history, "g_grad_norm")
     except ValueError:
         grad_norm = None
-    fig = Figure(figsize=(7, 5.5 if grad_norm is not None else 3.5), layout="constrained")
+    fig = Figure(figsize=(9, 5.5 if grad_norm is not None else 3.5), layout="constrained")
     axes = fig.subplots(2 if grad_norm is not None else 1, 1, sharex=True, squeeze=False)[:, 0]
     top = axes[0]
     for name, label, colour in (("d_real", "mean D(x), real data", REAL_COLOUR),
@@ -157,7 +168,7 @@ def plot_discriminator(history, path) -> str:
     top.axhline(0.5, color="tab:red", linestyle="--", label="1/2: D cannot tell them apart")
     top.set_ylim(-0.02, 1.02)
     top.set_ylabel("D output")
-    top.legend(loc="best")
+    _legend_outside(top)
     top.set_title("What the discriminator says")
     if grad_norm is not None:
         low = axes[1]
@@ -166,7 +177,7 @@ def plot_discriminator(history, path) -> str:
         if np.all(grad_norm > 0):
             low.set_yscale("log")
         low.set_ylabel("gradient norm")
-        low.legend(loc="best")
+        _legend_outside(low)
     axes[-1].set_xlabel("training step")
     return save_figure(fig, path)
 
@@ -189,14 +200,21 @@ def _draw_2d(ax, real, fake, discriminator=None, centres=None, limits=None, grid
         points = np.stack([gx.ravel(), gy.ravel()], axis=1)          # (grid*grid, 2)
         d = np.asarray(discriminator(points), dtype=np.float64).reshape(grid, grid)
         contour = ax.contourf(gx, gy, d, levels=np.linspace(0.0, 1.0, 11), cmap="RdBu_r", alpha=0.55)
-    ax.scatter(real[:, 0], real[:, 1], s=4, color=REAL_COLOUR, alpha=0.5, label="real x ~ p_data", linewidths=0)
-    ax.scatter(fake[:, 0], fake[:, 1], s=4, color=FAKE_COLOUR, alpha=0.6, label="generated G(z)", linewidths=0)
+    # Drawn bottom to top: the generated points, the real points above them (small, dark, so
+    # the data show through a crowd of fakes), and the mode centres on top as open red rings.
+    fakes = ax.scatter(fake[:, 0], fake[:, 1], s=6, color=FAKE_COLOUR, alpha=0.5, label="generated G(z)",
+                       linewidths=0, zorder=2)
+    ax.scatter(real[:, 0], real[:, 1], s=2, color=REAL_COLOUR, alpha=0.8, label="real x ~ p_data", linewidths=0,
+               zorder=3)
     if centres is not None:
-        ax.scatter(centres[:, 0], centres[:, 1], marker="x", s=12, color="tab:red", label="mode centres")
+        ax.scatter(centres[:, 0], centres[:, 1], marker="o", s=90, facecolors="none", edgecolors="tab:red",
+                   linewidths=1.2, label="mode centres", zorder=4)       # open rings: the data show inside
     ax.set_xlim(x_lo, x_hi)
     ax.set_ylim(y_lo, y_hi)
     ax.set_aspect("equal")
-    return contour
+    ax.set_xlabel("x[0]")
+    ax.set_ylabel("x[1]")
+    return contour, fakes
 
 
 def plot_samples_2d(real, fake, path, discriminator=None, centres=None, title: str | None = None) -> str:
@@ -207,12 +225,12 @@ def plot_samples_2d(real, fake, path, discriminator=None, centres=None, title: s
     """
     real, fake = _points("real", real, 2), _points("fake", fake, 2)
     centres = None if centres is None else _points("centres", centres, 2)
-    fig = Figure(figsize=(6, 5.4), layout="constrained")
+    fig = Figure(figsize=(6, 6.2), layout="constrained")
     ax = fig.subplots()
-    contour = _draw_2d(ax, real, fake, discriminator, centres)
+    contour, _ = _draw_2d(ax, real, fake, discriminator, centres)
     if contour is not None:
         fig.colorbar(contour, ax=ax, label="D(x): probability x is real", shrink=0.85)
-    ax.legend(loc="upper right", markerscale=3, fontsize="small")
+    _legend_below(ax, ncols=3)
     ax.set_title(title or "Real vs generated samples")
     return save_figure(fig, path)
 
@@ -241,6 +259,7 @@ def _draw_1d(ax, real, fake, density=None, discriminator=None, limits=None, poin
         d = np.asarray(discriminator(xs[:, None]), dtype=np.float64).ravel()
         ax.plot(xs, d, color=D_COLOUR, linestyle="--", linewidth=2, label="D(x)")
         ax.axhline(0.5, color=D_COLOUR, linewidth=0.6, alpha=0.5)
+        ax.set_ylabel("density, or D(x)")
     top = max(1.05, 1.1 * float(np.max(p_data)))
     ax.set_ylim(0, top)
 
@@ -253,10 +272,10 @@ def plot_samples_1d(real, fake, path, density=None, discriminator=None, title: s
     array -> N probabilities. At the equilibrium the green curve lies on the black one and D = 1/2.
     """
     real, fake = _points("real", real, 1), _points("fake", fake, 1)
-    fig = Figure(figsize=(7, 4), layout="constrained")
+    fig = Figure(figsize=(9, 4), layout="constrained")
     ax = fig.subplots()
     _draw_1d(ax, real, fake, density, discriminator)
-    ax.legend(loc="upper right")
+    _legend_outside(ax)
     ax.set_title(title or "Data density, generator density and the discriminator")
     return save_figure(fig, path)
 
@@ -312,13 +331,12 @@ def _check_snapshots(snapshots):
 def _first_frame(ax, dim, real, first, limits, density):
     """Draw the first frame; return ``update(samples)``, which redraws only what changes."""
     if dim == 2:
-        _draw_2d(ax, real, first, limits=limits)
-        ax.legend(loc="upper right", markerscale=3, fontsize="small")
-        fake = ax.collections[-1]                                # the generated points
+        _, fake = _draw_2d(ax, real, first, limits=limits)      # fake: the generated points
+        _legend_below(ax, ncols=2)
         return lambda samples: fake.set_offsets(samples)
     if dim == 1:
         _draw_1d(ax, real, first, density, limits=limits)
-        ax.legend(loc="upper right", fontsize="small")
+        _legend_below(ax, ncols=2)
         line = ax.lines[1]                                       # p_g, the green curve
         xs = line.get_xdata()
         return lambda samples: line.set_ydata(gaussian_kde_1d(samples, xs))
@@ -352,7 +370,7 @@ def save_training_gif(snapshots, path, real=None, density=None, fps: int = 4, dp
         lo, hi = _limits(real, frames[-1][1], margin=0.25)
         limits = (lo[0], hi[0])
 
-    fig = Figure(figsize=(4, 4) if dim != 1 else (5, 3))
+    fig = Figure(figsize=(4, 4.8) if dim != 1 else (5, 3.8))
     ax = fig.subplots()
     update = _first_frame(ax, dim, real, frames[0][1], limits, density)
     fig.tight_layout(rect=(0, 0, 1, 0.95))    # lay out once: every frame the same size, and

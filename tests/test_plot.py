@@ -4,6 +4,7 @@ import math
 import numpy as np
 import pytest
 from matplotlib import image as mpimg
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
 
 from minigan import plot
@@ -168,3 +169,59 @@ def test_bad_inputs_name_the_argument(tmp_path, call, message):
 def test_device_arrays_are_refused_with_a_hint(tmp_path):
     with pytest.raises(TypeError, match="wanted a NumPy array"):
         plot.plot_samples_2d([[0.0, 0.0]], np.zeros((3, 2)), tmp_path / "s.png")
+
+
+# ---- figures a student can read at a glance ---------------------------------------------------
+def drawn_figure(monkeypatch, draw):
+    """Run ``draw`` with save_figure replaced, and return the Figure it would have saved."""
+    figures = []
+    monkeypatch.setattr(plot, "save_figure", lambda fig, path, dpi=100: figures.append(fig) or str(path))
+    draw()
+    (fig,) = figures
+    FigureCanvasAgg(fig).draw()  # lay it out, as saving would
+    return fig
+
+
+def boxes_overlap(a, b):
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+FIGURES = {
+    "losses": lambda p: plot.plot_losses(history(), p),
+    "discriminator": lambda p: plot.plot_discriminator(history(), p),
+    "samples_2d": lambda p: plot.plot_samples_2d(ring_points(500, 0), ring_points(500, 1, noise=0.1), p,
+                                                 discriminator=near_ring, centres=ring_points(8, 2, noise=0.0),
+                                                 title="ring, step 3000: the title of a run"),
+    "samples_1d": lambda p: plot.plot_samples_1d(np.random.default_rng(0).normal(4.0, 0.5, 500),
+                                                 np.random.default_rng(1).normal(3.5, 0.8, 500), p,
+                                                 density=normal_density,
+                                                 discriminator=lambda x: 1.0 / (1.0 + np.exp(-(x[:, 0] - 4.0)))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_every_plot_has_axis_labels_a_legend_beside_the_data_and_titles_that_fit(monkeypatch, tmp_path, name):
+    fig = drawn_figure(monkeypatch, lambda: FIGURES[name](tmp_path / f"{name}.png"))
+    renderer = fig.canvas.get_renderer()
+    page = fig.bbox
+    plots = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    for ax in plots:
+        assert ax.get_ylabel(), f"{name}: an axes without a y label"
+        legend = ax.get_legend()
+        assert legend is not None, f"{name}: an axes without a legend"
+        box = legend.get_window_extent(renderer)
+        for other in plots:  # beside the axes, so it can cover no line or point
+            assert not boxes_overlap(box, other.get_window_extent(renderer)), f"{name}: the legend covers an axes"
+        assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1
+        title = ax.title.get_window_extent(renderer)
+        if ax.get_title():
+            assert page.x0 <= title.x0 and title.x1 <= page.x1 and title.y1 <= page.y1, f"{name}: a clipped title"
+    assert plots[-1].get_xlabel(), f"{name}: no x label"
+
+
+def test_real_points_and_mode_centres_are_drawn_above_the_generated_ones(monkeypatch, tmp_path):
+    fig = drawn_figure(monkeypatch, lambda: FIGURES["samples_2d"](tmp_path / "s.png"))
+    ax = fig.axes[0]
+    layers = {c.get_label(): c.get_zorder() for c in ax.collections if c.get_label()}
+    assert layers["generated G(z)"] < layers["real x ~ p_data"] < layers["mode centres"]
+    assert ax.get_xlabel() and ax.get_ylabel()
