@@ -10,7 +10,8 @@
 #
 # **Run it** with `python tutorials/01_arrays_and_backends.py`, or open it as a notebook
 # (`jupytext --to notebook`, or VS Code's "Run Cell"). Figures go to `tutorials/figures/`
-# (or `$MINIGAN_FIGURES`). The last line prints a checked number that the test suite asserts.
+# (or `$MINIGAN_FIGURES`). Its `CHECK` lines print the numbers the text claims; the test
+# suite asserts each one.
 #
 # The reference page for this lesson is [Backends](../docs/backends.md).
 

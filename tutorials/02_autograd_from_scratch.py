@@ -139,8 +139,10 @@ x_real, x_fake = [1.0, 0.2], [-0.3, 0.8]
 def scalar_loss():
     w = [Scalar(v, name=f"w{i}") for i, v in enumerate(w_values)]
     b = Scalar(b_value, name="b")
-    a_real = w[0] * x_real[0] + w[1] * x_real[1] + b
-    a_fake = w[0] * x_fake[0] + w[1] * x_fake[1] + b
+    xr = [Scalar(v, name=f"x_real[{i}]") for i, v in enumerate(x_real)]  # named, so the graph shows which is which
+    xf = [Scalar(v, name=f"x_fake[{i}]") for i, v in enumerate(x_fake)]
+    a_real = w[0] * xr[0] + w[1] * xr[1] + b
+    a_fake = w[0] * xf[0] + w[1] * xf[1] + b
     loss = -(a_real.sigmoid().log()) - (1 - a_fake.sigmoid()).log()
     return loss, w, b
 
@@ -153,16 +155,20 @@ print(f"scalar engine: L = {loss.value:.6f}, dL/dw = {scalar_grads[:2]}, dL/db =
 # %% [markdown]
 # ## 4. Drawing the graph
 #
-# Each box is a node (the operation that made it, or the parameter's name, or `const` for
-# a number such as a coordinate of x; then its value and its gradient); arrows run forward.
-# The backward pass walked them right to left. The constants got gradients too: our little
-# engine does not know which inputs we care about (minigan's `requires_grad` does).
+# Each box is a node (the operation that made it, or the input's name, or `const` for the
+# number 1 in `1 - D`; then its value and its gradient); arrows run forward. The backward
+# pass walked them right to left. The inputs x and the constant got gradients too: our
+# little engine does not know which inputs we care about (minigan's `requires_grad` does).
+#
+# The layout: an operation sits one column right of its latest input, an input just left of
+# its first use, and each box at the height of the boxes it connects to (pushed apart where
+# two would overlap), so the arrows run between the boxes, not through them.
 
 # %%
 def draw_graph(root, path):
     order, seen = [], set()
 
-    def visit(node):
+    def visit(node):  # the same post-order walk as backward(): inputs before their users
         if id(node) not in seen:
             seen.add(id(node))
             for parent, _ in node.inputs:
@@ -170,24 +176,47 @@ def draw_graph(root, path):
             order.append(node)
 
     visit(root)
-    depth = {}
-    for node in order:  # inputs come first, so their depth is known
-        depth[id(node)] = 1 + max((depth[id(p)] for p, _ in node.inputs), default=-1)
+    users = {id(n): [] for n in order}
+    for node in order:
+        for parent, _ in node.inputs:
+            users[id(parent)].append(node)
+    column = {}
+    for node in order:  # an op: one column right of its latest input
+        column[id(node)] = 1 + max((column[id(p)] for p, _ in node.inputs), default=-1)
+    for node in order:  # an input (no inputs of its own): just left of its first use
+        if not node.inputs:
+            column[id(node)] = min(column[id(u)] for u in users[id(node)]) - 1
     columns = {}
     for node in order:
-        columns.setdefault(depth[id(node)], []).append(node)
-    where = {id(n): (d, i - (len(col) - 1) / 2) for d, col in columns.items() for i, n in enumerate(col)}
-    fig, ax = plt.subplots(figsize=(1.6 * len(columns) + 1, 0.9 * max(map(len, columns.values())) + 1))
+        columns.setdefault(column[id(node)], []).append(node)
+
+    height = {id(n): 0.0 for n in order}
+
+    def place(nodes, neighbours):  # ranked by the mean height of their neighbours, 1 apart
+        def wanted(n):
+            return np.mean([height[id(m)] for m in neighbours(n)]) if neighbours(n) else height[id(n)]
+        ranked = sorted(nodes, key=wanted, reverse=True)  # highest first
+        centre = np.mean([wanted(n) for n in ranked])
+        for rank, n in enumerate(ranked):
+            height[id(n)] = centre + (len(ranked) - 1) / 2 - rank
+
+    for c in sorted(columns, reverse=True):  # right to left: by the boxes each one feeds
+        place(columns[c], lambda n: users[id(n)])
+    for c in sorted(columns):  # left to right: ops by their inputs, which are now placed
+        if any(n.inputs for n in columns[c]):
+            place(columns[c], lambda n: [p for p, _ in n.inputs] or users[id(n)])
+
+    fig, ax = plt.subplots(figsize=(1.55 * len(columns) + 1, 1.0 * max(map(len, columns.values())) + 2.2))
     for node in order:
-        x0, y0 = where[id(node)]
+        x0, y0 = column[id(node)], height[id(node)]
         for parent, _ in node.inputs:
-            x1, y1 = where[id(parent)]
-            ax.annotate("", (x0 - 0.35, y0), (x1 + 0.35, y1), arrowprops=dict(arrowstyle="->", color="0.5"))
+            x1, y1 = column[id(parent)], height[id(parent)]
+            ax.annotate("", (x0 - 0.33, y0), (x1 + 0.33, y1), arrowprops=dict(arrowstyle="->", color="0.5"))
         label = f"{node.name or node.op or 'const'}\n{node.value:.3f}\ngrad {node.grad:.3f}"
         ax.text(x0, y0, label, ha="center", va="center", fontsize=7, bbox=dict(boxstyle="round", fc="w", ec="C0"))
-    ax.set_xlim(-0.6, len(columns) - 0.4)
-    ax.set_ylim(min(y for _, y in where.values()) - 0.6, max(y for _, y in where.values()) + 0.6)
-    ax.axis("off")
+    ax.set_xlim(min(columns) - 0.6, max(columns) + 0.6)
+    ax.set_ylim(min(height.values()) - 0.7, max(height.values()) + 0.7)
+    ax.axis("off")  # a diagram, not a plot: no axes to label
     ax.set_title("The loss's graph: forward left to right, gradients flow back right to left")
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -165,6 +165,10 @@ steps = 40 if FAST else 200
 paths = {form: train_shift(form, steps) for form in ("minimax", "non_saturating")}
 for form, path in paths.items():
     print(f"{form:>15}: theta {path[0]:+.3f} -> {path[-1]:+.3f} after {steps} steps")
+crossing_step = int(np.argmax(paths["non_saturating"] > 2.0))  # first step past D's boundary (0: never)
+minimax_moved = abs(paths["minimax"][-1] - paths["minimax"][0])
+print(f"the non-saturating G crosses D's boundary at step {crossing_step}; "
+      f"the minimax G moves {minimax_moved:.1e} in {steps} steps")
 
 fig, ax = plt.subplots(figsize=(5, 3.2))
 for form, path in paths.items():
@@ -181,8 +185,9 @@ print("saved", FIGURES / "05_generator_shift.png")
 
 # %% [markdown]
 # The minimax generator barely moves: D(G(z)) is about sigmoid(-16) = 1e-7 and so is its
-# gradient. The non-saturating one crosses D's boundary within a few dozen steps. Both
-# losses have the same fixed point (D fooled), but only one gets there from a bad start.
+# gradient (theta moves by less than 1e-4 in all). The non-saturating one crosses D's
+# boundary within a dozen steps (at step 11 here). Both losses have the same fixed point
+# (D fooled), but only one gets there from a bad start.
 # Notice too that it does not stop at the boundary: against a D that never learns, G keeps
 # chasing whatever D likes most. In a real GAN, D keeps training and moves the target, which
 # is why the two must stay in step (tutorial 08).
@@ -203,4 +208,6 @@ g_minimax = float(a.grad[0])
 a.zero_grad()
 losses.generator_loss(a, form="non_saturating").backward()
 g_non_saturating = float(a.grad[0])
+print(f"CHECK minimax_theta_moved = {minimax_moved:.3e}")
+print(f"CHECK non_saturating_crossing_step = {crossing_step}")
 print(f"CHECK gradient_ratio_at_D_001 = {g_non_saturating / g_minimax:.6f}")

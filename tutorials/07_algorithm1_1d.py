@@ -100,6 +100,7 @@ def snapshot():
 
 
 js_lo, js_hi = p_data.interval()  # mean +- 6 std: where p_data's mass is
+js_at = {}  # step -> JSD(p_data, p_g)
 frames = []  # (step, samples) for the animation
 every = steps if FAST else 20
 for target in snapshot_steps:
@@ -107,8 +108,8 @@ for target in snapshot_steps:
         model.train(min(every, target - model.step), callbacks=[history, *schedules])
         frames.append((model.step, model.generate(500, seed=2)))
     snapshots[target] = snapshot()
-    js = metrics.js_divergence_1d(snapshots[target]["samples"], p_data.density, js_lo, js_hi)
-    print(f"step {model.step:5d}: JSD(p_data, p_g) = {js:.4f}")
+    js_at[target] = metrics.js_divergence_1d(snapshots[target]["samples"], p_data.density, js_lo, js_hi)
+    print(f"step {model.step:5d}: JSD(p_data, p_g) = {js_at[target]:.4f}")
 
 # %% [markdown]
 # ## 3. Figure 1, from the run
@@ -146,6 +147,8 @@ def draw_panel(ax, shot, title):
 fig, axes = plt.subplots(1, 4, figsize=(16, 3.8), sharey=True)
 for ax, (label, step) in zip(axes, zip("abcd", snapshot_steps)):
     draw_panel(ax, snapshots[step], f"({label}) step {step}")
+    ax.set_xlabel("x  (below: z, stretched to the same width)")
+axes[0].set_ylabel("density, or D(x)")
 axes[0].legend(loc="upper left", fontsize=8)
 fig.tight_layout()
 fig.savefig(FIGURES / "07_figure1_panels.png", dpi=100)
@@ -182,12 +185,16 @@ print(f"last 100 steps: V = {last['value']:.3f} (-log 4 = {-np.log(4):.3f}), "
 # compare the panels. The same run from the command line is
 # `python -m minigan.demo --dataset gaussian1d`.
 #
-# ## The checked number
+# ## The checked numbers
 #
-# The Jensen-Shannon divergence between p_data and G's samples at the end (0 for a perfect
-# generator, log 2 = 0.69 for one that misses the data entirely; a histogram of 2,500 true
-# samples scores about 0.003).
+# The Jensen-Shannon divergence between p_data and G's samples at the start (near log 2 =
+# 0.69, its largest value: G's samples miss the data entirely), the last 100 steps' V and
+# mean verdicts (near -log 4 and 1/2: the equilibrium), and the divergence at the end (0
+# for a perfect generator; a histogram of 2,500 true samples scores about 0.003).
 
 # %%
-final_js = metrics.js_divergence_1d(snapshots[steps]["samples"], p_data.density, js_lo, js_hi)
-print(f"CHECK js_divergence = {final_js:.4f}")
+print(f"CHECK js_divergence_start = {js_at[0]:.4f}")
+print(f"CHECK final_value = {last['value']:.4f}")  # the mean over the last 100 steps, as printed above
+print(f"CHECK final_d_real = {last['d_real']:.4f}")
+print(f"CHECK final_d_fake = {last['d_fake']:.4f}")
+print(f"CHECK js_divergence = {js_at[steps]:.4f}")
