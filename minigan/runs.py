@@ -50,6 +50,8 @@ LATEST = "latest"         # the link to the run started last
 LOCK = ".lock"
 LOCK_WAIT = 0.5           # seconds to wait for a run folder's lock before calling it in use
 CHECKPOINT, LAST_GOOD, HISTORY, RUN_FILE = "checkpoint.npz", "last-good.npz", "history.csv", "run.json"
+OUT_FILES = (CHECKPOINT, LAST_GOOD, HISTORY, RUN_FILE, "metrics.json", "losses.png", "discriminator.png",
+             "samples.png", "training.gif")   # every name minigan writes, as atomic files with temporaries
 # A checkpoint counts as "good" (worth resuming with a smaller lr) while its parameters look
 # sane: finite, their norm within GOOD_NORM_GROWTH times the norm at step 0, and grown by at
 # most GOOD_GROWTH_PER_STEP per step since the checkpoint before. Measured on healthy runs of
@@ -90,10 +92,12 @@ def new_run_folder(out) -> str:
 
 
 def tidy(out) -> list:
-    """Remove the temporary files killed processes left in ``out``'s run folders that no one
-    holds now (a folder in use is skipped: its temporary files may be half-written). Returns
-    the paths removed."""
-    removed = []
+    """Remove the temporary files killed processes left in ``out`` and in its run folders that
+    no one holds now (a folder in use is skipped: its temporary files may be half-written).
+    Returns the paths removed."""
+    # --out itself: only the names minigan writes there (runs of older versions wrote into it
+    # directly), since the folder may hold anything of the user's
+    removed = [os.path.join(out, n) for n in remove_temporary_files(out, of=(*OUT_FILES, LATEST))]
     for name in run_folders(out):
         folder = os.path.join(out, name)
         if not is_run_folder(folder):      # just made by a run that is about to lock it: nothing to tidy
@@ -127,11 +131,20 @@ def is_run_folder(path) -> bool:
     return os.path.isfile(os.path.join(path, RUN_FILE))
 
 
-def remove_temporary_files(folder) -> list:
-    """Remove the ``.NAME.*.tmp`` files a killed process left in ``folder``; return their names."""
+def is_temporary(name: str, of=None) -> bool:
+    """Whether ``name`` is a temporary file of an atomic write: ``.NAME.XXXX.tmp`` (checkpoint,
+    history, JSON) or ``.NAME.PID.tmp.png`` (figures); ``of``: only for these NAMEs."""
+    if not name.startswith(".") or not (name.endswith(".tmp") or ".tmp." in name):
+        return False
+    return of is None or any(name.startswith(f".{target}.") for target in of)
+
+
+def remove_temporary_files(folder, of=None) -> list:
+    """Remove the temporary files a killed process left in ``folder`` (only those of the
+    files named in ``of``, if given); return their names."""
     removed = []
     for name in sorted(os.listdir(folder)):
-        if name.startswith(".") and name.endswith(".tmp"):
+        if is_temporary(name, of):
             os.unlink(os.path.join(folder, name))
             removed.append(name)
     return removed

@@ -262,10 +262,14 @@ def test_history_is_written_as_training_goes(tmp_path):
 def test_a_new_run_tidies_the_temporary_files_of_killed_ones(tmp_path, capsys):
     out = tmp_path / "out"
     assert in_process(capsys, "--steps", "3", *TINY, "--out", str(out))[0] == 0
-    leftover = out / "run-001" / ".history.csv.x7f2.tmp"
-    leftover.write_text("step,d_loss\n1,")
+    leftovers = [out / "run-001" / ".history.csv.x7f2.tmp", out / "run-001" / ".samples.png.4242.tmp.png",
+                 out / ".checkpoint.npz.a1b2.tmp"]     # the last: an older minigan wrote into --out itself
+    for leftover in leftovers:
+        leftover.write_text("half written")
+    theirs = out / ".notes.txt.tmp"                    # not a name minigan writes: left alone
+    theirs.write_text("someone else's")
     assert in_process(capsys, "--steps", "3", *TINY, "--out", str(out))[0] == 0
-    assert not leftover.exists()
+    assert not any(leftover.exists() for leftover in leftovers) and theirs.exists()
     assert sorted(os.listdir(out / "run-001")) == sorted((*demo.FILES, ".lock"))
 
 
