@@ -130,8 +130,12 @@ def prepare(args, backend_name: str):
         plan = resume.plan(saved.config, saved.step, {o: getattr(args, o) for o in (*resume.CHANGEABLE, *resume.FIXED)})
         check_memory(gan.GANConfig.from_dict(saved.config).replace(**plan.changes), saved.step)
         model = gan.resume(args.resume, backend=backend_name, changes=plan.changes)
+    except resume.ResumeRefused:
+        raise
     except checkpoint.CheckpointError as error:
         raise RunError(f"--resume: {error}; pass a checkpoint.npz written by an earlier run") from None
+    except (TypeError, ValueError) as error:       # a config this minigan cannot read
+        raise RunError(f"--resume: checkpoint {args.resume}: its config is not valid here ({error})") from None
     source = os.path.dirname(os.path.realpath(args.resume))
     parent = os.path.dirname(source) if runs.is_run_folder(source) else source
     latest = runs.is_run_folder(source) and os.path.basename(os.path.realpath(args.resume)) == runs.CHECKPOINT

@@ -33,7 +33,6 @@ beside it that no one is using (``tidy``).
 from __future__ import annotations
 
 import csv
-import getpass
 import json
 import math
 import os
@@ -162,7 +161,6 @@ class RunFolder:
         self.path, self.run_id, self.command = os.fspath(path), run_id, command
         self.checkpoint = os.path.join(self.path, CHECKPOINT)
         self.last_good = None              # (path, step) of the newest checkpoint whose parameters look sane
-        self.removed = []                  # temporary files of a killed process, removed on entry
         self._norm = None                  # (parameter norm, step) at the last save
         # a short wait rides over another process's tidy(); a run holding the lock holds it for long
         self._lock = filelock.FileLock(os.path.join(self.path, LOCK), timeout=LOCK_WAIT)
@@ -175,10 +173,10 @@ class RunFolder:
             raise FolderInUse(f"{self.path} is in use by another run: {self.holder()}; wait for it to end "
                               f"or stop it, or resume into another folder with --out DIR") from None
         try:
-            self.removed = remove_temporary_files(self.path)
+            remove_temporary_files(self.path)       # a killed writer's: we hold the lock now
             self._info = self.read_info()
             self._info.update({"run_id": self.run_id, "state": "running", "writer": {
-                "pid": os.getpid(), "host": socket.gethostname(), "user": _user(), "command": self.command,
+                "pid": os.getpid(), "host": socket.gethostname(), "command": self.command,
                 "started": time.strftime("%Y-%m-%d %H:%M:%S")}})
             self._write_info()
         except BaseException:
@@ -197,6 +195,7 @@ class RunFolder:
         return f"process {writer['pid']} on {writer.get('host')} ({writer.get('command')}), since {writer.get('started')}"
 
     def read_info(self) -> dict:
+        """run.json's content ({} if there is none, or it is unreadable)."""
         try:
             with open(os.path.join(self.path, RUN_FILE)) as f:
                 info = json.load(f)
@@ -259,13 +258,6 @@ class RunFolder:
         gan.last_checkpoint = self.last_good and self.last_good[0]
         self._info["step"] = gan.step
         self._write_info()
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "?"
 
 
 class SaveEvery(callbacks.Callback):
