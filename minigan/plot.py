@@ -116,7 +116,12 @@ def _legend_outside(ax, **options):
 
 def _legend_below(ax, ncols: int):
     """The legend under the axes (and their x label): for square panels, where the right is taken."""
-    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=ncols, markerscale=2, fontsize="small")
+    legend = ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=ncols, fontsize="small")
+    for handle in legend.legend_handles:  # every point marker one readable size, opaque
+        if hasattr(handle, "set_sizes"):
+            handle.set_sizes([30.0])
+            handle.set_alpha(1.0)
+    return legend
 
 
 # ---- training curves -------------------------------------------------------------------------
@@ -204,8 +209,8 @@ def _draw_2d(ax, real, fake, discriminator=None, centres=None, limits=None, grid
     # the data show through a crowd of fakes), and the mode centres on top as open red rings.
     fakes = ax.scatter(fake[:, 0], fake[:, 1], s=6, color=FAKE_COLOUR, alpha=0.5, label="generated G(z)",
                        linewidths=0, zorder=2)
-    ax.scatter(real[:, 0], real[:, 1], s=2, color=REAL_COLOUR, alpha=0.8, label="real x ~ p_data", linewidths=0,
-               zorder=3)
+    ax.scatter(real[:, 0], real[:, 1], s=2, color=REAL_COLOUR, alpha=0.4, label="real x ~ p_data", linewidths=0,
+               zorder=3)                                          # see-through: the fakes under them show
     if centres is not None:
         ax.scatter(centres[:, 0], centres[:, 1], marker="o", s=90, facecolors="none", edgecolors="tab:red",
                    linewidths=1.2, label="mode centres", zorder=4)       # open rings: the data show inside
