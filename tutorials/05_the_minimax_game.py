@@ -114,7 +114,7 @@ closed_form_error = max(
 )
 print(f"autograd vs closed form, largest difference: {closed_form_error:.1e}")
 
-fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3.8))
+fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 3.8))
 ax0.plot(d_fake, np.log(1 - d_fake), label="minimax: log(1 - D)")
 ax0.plot(d_fake, -np.log(d_fake), label="non-saturating: -log D")
 ax0.set_xlabel("D(G(z)): how real D thinks the sample is")
@@ -128,7 +128,7 @@ ax1.axvspan(1e-4, 0.05, color="0.9")
 ax1.text(1.3e-4, 2e-3, "early training:\nD rejects the fakes", fontsize=8)
 ax1.set_xlabel("D(G(z))")
 ax1.set_ylabel("gradient magnitude w.r.t. the logit")
-ax1.legend(loc="lower right", fontsize=8)
+ax1.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)  # beside: the curves fill the panel
 ax1.set_title("Saturating vs non-saturating gradients")
 fig.tight_layout()
 fig.savefig(FIGURES / "05_generator_gradients.png", dpi=100)
@@ -176,7 +176,7 @@ for form, path in paths.items():
 ax.axhline(2.0, color="0.6", ls=":", label="D's boundary")
 ax.set_xlabel("gradient step")
 ax.set_ylabel("theta (where G puts its samples)")
-ax.legend()
+ax.legend(loc="center right", bbox_to_anchor=(1.0, 0.4))  # between the boundary and the minimax line
 ax.set_title("A confident D: only one loss moves G")
 fig.tight_layout()
 fig.savefig(FIGURES / "05_generator_shift.png", dpi=100)
