@@ -210,13 +210,13 @@ def uninterrupted(tmp_path_factory):
     return out / "run-001"
 
 
-RUN = ["--steps", "1500", *TINY, "--checkpoint-every", "25"]
+RUN = ["--steps", "800", *TINY, "--checkpoint-every", "25"]
 
 
 @pytest.mark.parametrize("how, after_rows", [
     (signal.SIGINT, 0),          # at once: before or just as training starts
     (signal.SIGINT, 100),
-    (signal.SIGTERM, 400),
+    (signal.SIGTERM, 300),
     (signal.SIGKILL, 200),       # no chance to save: the resume starts from the last checkpoint
 ])
 def test_an_interrupted_run_resumed_with_the_same_command_is_byte_identical(tmp_path, uninterrupted, how,
