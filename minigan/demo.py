@@ -239,7 +239,7 @@ def finish(model, folder, columns: dict, frames, seconds: float, first_step: int
         json.dump(summary, f, indent=2)
         f.write("\n")
     results.write_figures(model, columns, frames.frames, samples, folder.path)
-    folder.finish("finished")
+    folder.finish("finished", files=list(FILES))      # every file here is this run's
     return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in scores.items())
 
 

@@ -84,6 +84,7 @@ def test_every_file_carries_the_run_id(ring_run):
     run_id = info["run_id"]
     assert run_id.startswith("ring-seed0-") and info["state"] == "finished" and info["step"] == 12
     assert info["writer"]["pid"] > 0 and "--steps 12" in info["writer"]["command"]
+    assert sorted(info["files"]) == sorted(demo.FILES)
     assert json.loads((ring_run / "metrics.json").read_text())["run_id"] == run_id
     assert checkpoint.read(ring_run / "checkpoint.npz").run["run_id"] == run_id
 
