@@ -81,9 +81,13 @@ def _lr_line(config: GANConfig, step: int, steps: int, changed: dict) -> str:
             return f"lr: {lr:g} from step {step} on (the new --lr)"
         return (f"lr: a new schedule from the new --lr, {lr:g} at step {step}, decaying linearly to "
                 f"{lr * config.lr_decay_to:g} at step {steps}")
+    final = config.lr * config.lr_decay_to
     if decays and "steps" in changed and steps > config.lr_end:
-        final = config.lr * config.lr_decay_to
         return (f"lr: --steps {steps} is past the lr schedule's end (step {config.lr_end}), so from step "
                 f"{max(step, config.lr_end)} on the lr stays at its final value {final:g}; "
                 f"pass --lr to start a new schedule")
+    if decays and "steps" in changed and steps < config.lr_end:
+        fraction = (steps - config.lr_since) / (config.lr_end - config.lr_since)
+        return (f"lr: the lr schedule keeps its end at step {config.lr_end}, so the run stops at lr "
+                f"{config.lr + (final - config.lr) * fraction:g}, not at its final value {final:g}")
     return ""

@@ -367,6 +367,10 @@ def test_the_resume_plan_unit():
     assert plan.changes == {"steps": 300, "lr_until": 100, "momentum_until": 100}
     with pytest.raises(resume.ResumeRefused, match="--batch-size 32: the checkpoint's run has m=256"):
         resume.plan(saved, 50, {"batch_size": 32})
+    shorter = resume.plan(saved, 50, {"steps": 80})        # the horizon stays at 100: said so
+    assert shorter.changes["lr_until"] == 100
+    assert shorter.lines[-1] == "lr: the lr schedule keeps its end at step 100, so the run stops at lr 0.00042, " \
+                                "not at its final value 0.00015"
 
 
 def test_extending_a_2000_step_run_to_4000_no_longer_raises_the_lr_5_5_fold():
