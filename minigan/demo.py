@@ -164,8 +164,12 @@ def run(args, argv: list, stop: interrupts.StopOnSignal) -> int:
             now = history.as_columns()
             return now if earlier is None else {name: earlier[name] + now[name] for name in callbacks.FIELDS}
 
-        if os.path.exists(folder.checkpoint):
-            folder.resumed(model)                        # going on in the run's own folder
+        if os.path.exists(folder.checkpoint):           # going on in the run's own folder
+            now = checkpoint.read(folder.checkpoint).step
+            if now != first_step:                        # another process moved it on before we locked it
+                raise RunError(f"--resume: {folder.checkpoint} is at step {now} now, not {first_step}: another "
+                               f"process trained this run meanwhile; run the command again")
+            folder.resumed(model)
         else:
             folder.save(model, columns())                # a new folder starts with a checkpoint to go back to
         others = [n for n in runs.run_folders(out_of) if n != os.path.basename(path)]
