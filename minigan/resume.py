@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from minigan.gan import GANConfig
+from minigan.config import GANConfig
 
 # command-line option -> GANConfig field
 CHANGEABLE = {"steps": "steps", "lr": "lr", "k": "k", "loss": "loss", "optimizer": "optimizer"}

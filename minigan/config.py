@@ -1,0 +1,167 @@
+"""What defines a run: ``GANConfig`` and the tested recipes for each dataset.
+
+A ``GANConfig`` holds everything a run is made from, as JSON-friendly values: the dataset,
+the networks, Algorithm 1's k and m, the generator's loss, the optimizer and its
+schedules, the seed. Every checkpoint keeps it, with the list of configs a resumed run has
+had; ``run_id`` names a run by a fingerprint of its first config. ``recipe(dataset)`` gives
+the settings measured to train each dataset (docs/math/algorithm1.md, benchmarks/quality.py).
+
+    from minigan import gan
+    config = gan.recipe("grid", seed=3)     # also minigan.config.recipe: gan re-exports all of it
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import numbers
+from dataclasses import dataclass
+
+from minigan import losses
+
+
+def check_int(name: str, value, minimum: int) -> int:
+    """``value`` as an int, or ValueError naming ``name`` unless it is an integer >= ``minimum``."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
+        wanted = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{name}: got {value!r}, wanted {wanted}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class GANConfig:
+    """Everything that defines a run, as JSON-friendly values (kept in every checkpoint).
+
+    The defaults are the ring recipe (docs/math/algorithm1.md, benchmarks/quality.py):
+    8 of 8 modes on every seed tried, in well under a minute on two CPU cores.
+    """
+
+    dataset: str = "ring"             # gaussian1d | ring | grid | digits | mnist
+    dataset_path: str | None = None   # the MNIST files (mnist only)
+    backend: str = "numpy"            # numpy | cupy | strict | auto
+    seed: int = 0                     # weights and every minibatch come from backend.random(seed)
+    steps: int = 3000                 # iterations of Algorithm 1
+    k: int = 1                        # discriminator steps per generator step
+    m: int = 256                      # minibatch size
+    loss: str = "non_saturating"      # the generator's loss form
+    noise: str = "normal"             # p_z: normal | uniform (on [-sqrt 3, sqrt 3])
+    noise_dim: int = 2
+    g_hidden: tuple = (128, 128)      # G: noise_dim -> g_hidden... -> dim
+    d_hidden: tuple = (128, 128)      # D: dim -> d_hidden... -> 1 logit
+    g_activation: str = "relu"
+    d_activation: str = "leaky_relu"
+    g_output: str | None = None       # e.g. "tanh" for images in [-1, 1]
+    optimizer: str = "adam"           # adam | sgd
+    lr: float = 1.5e-3
+    lr_decay_to: float = 0.1          # lr falls linearly to lr * lr_decay_to at the last step (1 = constant)
+    betas: tuple = (0.5, 0.999)       # Adam
+    momentum: float = 0.5             # SGD: momentum rises linearly ...
+    momentum_final: float = 0.7       # ... to this by the last step (the paper's code)
+    # Where the schedules start and end. None means ``steps``; a resumed run pins them (resume.py),
+    # so asking for more steps continues at the final lr instead of stretching the schedule.
+    lr_since: int = 0                 # the step at which the lr is ``lr`` (a new --lr on resume: that step)
+    lr_until: int | None = None       # the step at which the lr reaches lr * lr_decay_to
+    momentum_until: int | None = None  # the step at which SGD's momentum reaches momentum_final
+
+    def __post_init__(self):
+        object.__setattr__(self, "g_hidden", tuple(self.g_hidden))
+        object.__setattr__(self, "d_hidden", tuple(self.d_hidden))
+        object.__setattr__(self, "betas", tuple(self.betas))
+        self.check()
+
+    def check(self) -> None:
+        """Raise ValueError naming the first field that is wrong."""
+        choices = {"dataset": DATASETS, "loss": losses.GENERATOR_FORMS, "noise": ("normal", "uniform"),
+                   "optimizer": ("adam", "sgd"), "backend": ("numpy", "cupy", "strict", "auto")}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name}: got {getattr(self, name)!r}, wanted one of {', '.join(allowed)}")
+        check_int("seed", self.seed, 0)
+        check_int("lr_since", self.lr_since, 0)
+        for name in ("lr_until", "momentum_until"):
+            if getattr(self, name) is not None:
+                check_int(name, getattr(self, name), 1)
+        if self.lr_since >= self.lr_end:
+            raise ValueError(f"lr_since: got {self.lr_since}, wanted a step before the lr schedule's end {self.lr_end}")
+        for name in ("steps", "k", "m", "noise_dim"):
+            check_int(name, getattr(self, name), 1)
+        for name in ("g_hidden", "d_hidden"):
+            for i, width in enumerate(getattr(self, name)):
+                check_int(f"{name}[{i}]", width, 1)
+        for name in ("lr", "lr_decay_to"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0 < value < math.inf:
+                raise ValueError(f"{name}: got {value!r}, wanted a positive number")
+        for name in ("momentum", "momentum_final"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0 <= value < 1:
+                raise ValueError(f"{name}: got {value!r}, wanted a number in [0, 1)")
+        if len(self.betas) != 2 or not all(isinstance(b, numbers.Real) and 0 <= b < 1 for b in self.betas):
+            raise ValueError(f"betas: got {self.betas!r}, wanted a pair of numbers in [0, 1)")
+        if self.dataset == "mnist" and not self.dataset_path:
+            raise ValueError("dataset_path: got None, wanted the folder holding the MNIST files for dataset 'mnist'")
+
+    @property
+    def lr_end(self) -> int:
+        """The step at which the lr decay ends (``lr_until``, else ``steps``)."""
+        return self.steps if self.lr_until is None else self.lr_until
+
+    @property
+    def momentum_end(self) -> int:
+        """The step at which SGD's momentum ramp ends (``momentum_until``, else ``steps``)."""
+        return self.steps if self.momentum_until is None else self.momentum_until
+
+    def replace(self, **changes) -> "GANConfig":
+        """A copy with some fields changed (checked again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """The fields as JSON-friendly values (tuples become lists)."""
+        return {f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
+                for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "GANConfig":
+        """The config ``to_dict`` described; an unknown field is a ValueError."""
+        if not isinstance(values, dict):
+            raise TypeError(f"values: got {type(values).__name__}, wanted a dict from GANConfig.to_dict()")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"values: got unknown config fields {unknown}, wanted only {sorted(known)}")
+        return cls(**values)
+
+
+DATASETS = ("gaussian1d", "ring", "grid", "digits", "mnist")
+
+# What differs from the ring recipe (GANConfig's defaults) for each dataset.
+RECIPES = {
+    "ring": {},
+    # 25 modes of std 0.05 need sharper G: wider nets, 4 times the steps, lr decayed 100-fold
+    "grid": {"g_hidden": (256, 256), "d_hidden": (256, 256), "steps": 12000, "lr": 1.5e-3, "lr_decay_to": 0.01},
+    # G linear (G(z) = a z + b): p_g is then Gaussian and can equal p_data exactly
+    "gaussian1d": {"noise_dim": 1, "g_hidden": (), "d_hidden": (32, 32), "m": 128, "steps": 600, "lr": 2e-2,
+                   "lr_decay_to": 0.01},
+    "digits": {"noise_dim": 16, "g_hidden": (256, 256), "d_hidden": (256, 256), "g_output": "tanh", "m": 64,
+               "steps": 5000, "lr": 2e-4, "lr_decay_to": 1.0},
+    "mnist": {"noise_dim": 100, "g_hidden": (256, 512), "d_hidden": (512, 256), "g_activation": "leaky_relu",
+              "g_output": "tanh", "m": 128, "steps": 20000, "lr": 2e-4, "lr_decay_to": 1.0},
+}
+
+
+def recipe(dataset: str = "ring", **changes) -> GANConfig:
+    """The tested settings for ``dataset``, with ``changes`` applied on top."""
+    if dataset not in RECIPES:
+        raise ValueError(f"dataset: got {dataset!r}, wanted one of {', '.join(RECIPES)}")
+    return GANConfig(dataset=dataset, **{**RECIPES[dataset], **changes})
+
+
+def run_id(config: GANConfig) -> str:
+    """A run's id: its dataset, seed and a fingerprint of its whole config, e.g. "ring-seed0-3f2a9c1b".
+
+    It names what was run, not when: training is deterministic, so the same config gives
+    the same id and the same numbers (two runs of one command are told apart by their folders).
+    """
+    text = json.dumps(config.to_dict(), sort_keys=True)
+    return f"{config.dataset}-seed{config.seed}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
