@@ -94,9 +94,10 @@ def tidy(out) -> list:
     """Remove the temporary files killed processes left in ``out`` and in its run folders that
     no one holds now (a folder in use is skipped: its temporary files may be half-written).
     Returns the paths removed."""
-    # --out itself: only the names minigan writes there (runs of older versions wrote into it
-    # directly), since the folder may hold anything of the user's
-    removed = [os.path.join(out, n) for n in remove_temporary_files(out, of=(*OUT_FILES, LATEST))]
+    # --out itself: only the names minigan's runs write (older versions wrote into it directly),
+    # since the folder may hold anything of the user's; not ".latest.PID.tmp", which another
+    # run starting now may be about to rename
+    removed = [os.path.join(out, n) for n in remove_temporary_files(out, of=OUT_FILES)]
     for name in run_folders(out):
         folder = os.path.join(out, name)
         if not is_run_folder(folder):      # just made by a run that is about to lock it: nothing to tidy
