@@ -10,7 +10,7 @@ matching its numbers.
 
 - ``python -m pytest tests/test_tutorials.py``: every tutorial in fast mode (CI runs this).
 - ``python -m pytest -m full tests/test_tutorials.py``: every tutorial in full mode, as a
-  student runs it (about 8 minutes on two cores; not part of the default run, see setup.cfg).
+  student runs it (about 5 minutes on two cores; not part of the default run, see setup.cfg).
 
 The scripts run as a new user would run them: ``python tutorials/NN_name.py``, from another
 folder, with figures sent to a temporary folder and one BLAS thread.
@@ -106,8 +106,8 @@ SECONDS = {
     "01_arrays_and_backends.py": (2, 2), "02_autograd_from_scratch.py": (2, 2),
     "03_gradient_checking.py": (2, 2), "04_layers_and_mlps.py": (2, 3),
     "05_the_minimax_game.py": (3, 3), "06_optimal_discriminator.py": (2, 10),
-    "07_algorithm1_1d.py": (4, 8), "08_two_dims_and_mode_collapse.py": (10, 300),
-    "09_images.py": (5, 40), "10_the_gpu.py": (15, 60),
+    "07_algorithm1_1d.py": (4, 8), "08_two_dims_and_mode_collapse.py": (10, 240),
+    "09_images.py": (5, 25), "10_the_gpu.py": (15, 60),
 }
 
 CHECK_LINE = re.compile(r"^CHECK (\w+) = (\S+)$", re.MULTILINE)
