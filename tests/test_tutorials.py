@@ -56,13 +56,13 @@ CLAIMS = {
         "gradient_ratio_at_D_001": ((99.0 - 1e-6, 99.0 + 1e-6), (99.0 - 1e-6, 99.0 + 1e-6)),
     },
     "06_optimal_discriminator.py": {
-        "two_jsd": ((0.40, 0.50), (0.40, 0.50)),  # C(G) + log 4 = 2 JSD for these Gaussians
-        "value_gap_start": ((0.40, 0.50), (0.40, 0.50)),  # "starts near 2 JSD": an untrained D says about 1/2
-        "value_gap_start_minus_two_jsd": ((-0.03, 0.03), (-0.03, 0.03)),
-        "value_gap": ((0.0, 0.1), (0.0, 0.01)),  # full run: "about 0.003"; fast mode about 0.03
+        "two_jsd": ((0.44, 0.45), (0.44, 0.45)),  # "2 JSD = 0.448 for these two Gaussians"
+        "value_gap_start": ((0.40, 0.50), (0.40, 0.50)),  # "starts at 0.45" (this seed; 0.56 to 0.76 on others)
+        "value_gap_start_minus_two_jsd": ((-0.01, 0.01), (-0.01, 0.01)),  # "within 0.01 of that"
+        "value_gap": ((0.0, 0.1), (0.0, 0.005)),  # full: "0.003 or less" on every seed; fast: "a few hundredths"
     },
     "07_algorithm1_1d.py": {  # fast mode trains the same 600 steps (it only skips the animation)
-        "js_divergence_start": ((0.65, math.log(2) + 1e-6), (0.65, math.log(2) + 1e-6)),  # "near log 2 = 0.69"
+        "js_divergence_start": ((0.6, math.log(2) + 1e-6), (0.6, math.log(2) + 1e-6)),  # "log 2 here; 0.63 to 0.69"
         "final_value": ((-1.45, -1.33), (-1.45, -1.33)),  # "near -log 4 = -1.386"
         "final_d_real": ((0.45, 0.55), (0.45, 0.55)),  # "near 1/2"
         "final_d_fake": ((0.45, 0.55), (0.45, 0.55)),
