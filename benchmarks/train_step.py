@@ -3,6 +3,7 @@
     python benchmarks/train_step.py                  # both configs, table
     python benchmarks/train_step.py --json           # one JSON object with every figure
     python benchmarks/train_step.py --backend cupy   # minigan (and torch, if it has CUDA) on the GPU
+    python benchmarks/train_step.py --busy           # the same with one core taken by a busy loop
 
 One iteration = k = 1 discriminator step then one generator step, Adam (lr 2e-4, betas
 (0.5, 0.999)), non-saturating generator loss, float32, fresh minibatches of data and noise.
@@ -10,9 +11,13 @@ Configs (benchmarks/reference_numpy.py): "toy" (2-D ring, G 2-128-128-2 ReLU, D 
 LeakyReLU(0.2), m 256) and "image" (784-D random images in [-1, 1], noise 100,
 G 100-256-512-784 LeakyReLU + tanh, D 784-512-256-1 LeakyReLU, m 128).
 
-Variants, all in this one process and interleaved (for each repeat: every config, and in it
-minigan, reference, torch, ... one block of ``iters`` iterations each), so a burst of load
-from elsewhere hits them all alike. Reported: the median over repeats of iterations per
+Variants: "minigan" is minigan's trainer as a user gets it, its BLAS thread policy
+(minigan/threads.py) choosing the threads; "no-policy" is the same trainer with the policy
+off (the BLAS library's own threads); "reference" and "torch" run with their libraries'
+defaults. All run in this one process and interleaved (for each repeat: every config, and
+in it each variant, one block of ``iters`` iterations each), so a burst of load from
+elsewhere hits them all alike; each block sets its own thread count and gives it back.
+``--busy`` starts a busy-loop process on one core first and ends it, by its pid, after. Reported: the median over repeats of iterations per
 second, and the ratios of those medians. The machine is shared: quote ratios from one run,
 and read the load averages printed with them.
 """
@@ -24,6 +29,7 @@ import os
 import platform
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,7 +40,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 import numpy as np
 
 import minigan
-from minigan import data, gan, nn, optim
+from minigan import data, gan, nn, optim, threads
 from benchmarks.reference_numpy import CONFIGS, Config, GANStep, random_images
 
 DEFAULT_ITERS = {"toy": 100, "image": 10}  # iterations per timed block
@@ -70,14 +76,36 @@ class MiniganStep:
             float(self.record.g_loss)  # reading a number waits for the device (free on the CPU)
 
 
+class PolicyStep(MiniganStep):
+    """MiniganStep under the thread policy, as ``GAN.train`` runs it: each block is a piece of
+    one training run (on_train_begin, the steps, on_train_end), so the policy keeps its
+    choice between blocks and gives the threads back after each."""
+
+    def __init__(self, config: Config, backend="numpy", seed: int = 0):
+        super().__init__(config, backend, seed)
+        self.policy = threads.ThreadPolicy("auto")
+
+    def begin_block(self):
+        self.policy.on_train_begin(self.model, 0)
+
+    def step(self):
+        super().step()
+        self.policy.on_step(self.model, self.record)
+
+    def end_block(self):
+        self.policy.on_train_end(self.model, True)
+
+
 class ReferenceStep(GANStep):
     def sync(self):
         pass
 
 
 def build_variant(name: str, config: Config, backend: str = "numpy", seed: int = 0):
-    """One variant ("minigan", "reference" or "torch"), ready to ``step()`` and ``sync()``."""
+    """One variant ("minigan", "no-policy", "reference" or "torch"), ready to ``step()`` and ``sync()``."""
     if name == "minigan":
+        return PolicyStep(config, backend, seed)
+    if name == "no-policy":
         return MiniganStep(config, backend, seed)
     if name == "reference":
         return ReferenceStep(config, seed)
@@ -87,17 +115,18 @@ def build_variant(name: str, config: Config, backend: str = "numpy", seed: int =
 
         device = "cuda" if backend == "cupy" and torch.cuda.is_available() else "cpu"
         return TorchGANStep(config, device, seed)
-    raise ValueError(f"variant: got {name!r}, wanted 'minigan', 'reference' or 'torch'")
+    raise ValueError(f"variant: got {name!r}, wanted 'minigan', 'no-policy', 'reference' or 'torch'")
 
 
 def build_variants(config: Config, backend: str, use_torch: bool, seed: int = 0) -> dict:
-    names = ["minigan", "reference"] + (["torch"] if use_torch else [])
+    names = ["minigan", "no-policy", "reference"] + (["torch"] if use_torch else [])
     return {name: build_variant(name, config, backend, seed) for name in names}
 
 
 # ---- timing -----------------------------------------------------------------------------------
 def time_block(variant, iters: int):
     """(iterations per second, minor page faults per iteration) over ``iters`` iterations."""
+    getattr(variant, "begin_block", lambda: None)()
     variant.sync()
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     start = time.perf_counter()
@@ -106,6 +135,7 @@ def time_block(variant, iters: int):
     variant.sync()
     seconds = time.perf_counter() - start
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+    getattr(variant, "end_block", lambda: None)()
     return iters / seconds, faults / iters
 
 
@@ -125,9 +155,11 @@ def run(config_names, backend="numpy", repeats=7, iters=None, warmup=3, use_torc
     variants = {name: build_variants(CONFIGS[name], backend, use_torch) for name in config_names}
     for per_config in variants.values():
         for variant in per_config.values():
+            getattr(variant, "begin_block", lambda: None)()
             for _ in range(warmup):
                 variant.step()
             variant.sync()
+            getattr(variant, "end_block", lambda: None)()
     speeds = {c: {v: [] for v in variants[c]} for c in config_names}
     faults = {c: {v: [] for v in variants[c]} for c in config_names}
     for r in range(repeats):
@@ -141,7 +173,8 @@ def run(config_names, backend="numpy", repeats=7, iters=None, warmup=3, use_torc
     results = {}
     for c in config_names:
         median = {v: statistics.median(s) for v, s in speeds[c].items()}
-        ratios = {"minigan/reference": median["minigan"] / median["reference"]}
+        ratios = {"minigan/reference": median["minigan"] / median["reference"],
+                  "minigan/no-policy": median["minigan"] / median["no-policy"]}
         if "torch" in median:
             ratios["minigan/torch"] = median["minigan"] / median["torch"]
             ratios["reference/torch"] = median["reference"] / median["torch"]
@@ -152,6 +185,7 @@ def run(config_names, backend="numpy", repeats=7, iters=None, warmup=3, use_torc
             "ratios": ratios,
             "all_iters_per_s": speeds[c],
             "minor_page_faults_per_iter": {v: statistics.median(f) for v, f in faults[c].items()},
+            "policy_choices": variants[c]["minigan"].policy.choices,
         }
     return {
         "settings": {"backend": backend, "repeats": repeats, "warmup": warmup, "threads": threads,
@@ -176,6 +210,16 @@ def _torch_device(variants):
         if "torch" in per_config:
             return per_config["torch"].device.type
     return None
+
+
+def start_busy_loop(core: int = 0) -> subprocess.Popen:
+    """A process of our own that spins on one core until it is ended: the busy laptop."""
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        os.sched_setaffinity(busy.pid, {core})
+    except (AttributeError, OSError):  # no affinity on this system: it spins wherever it is put
+        pass
+    return busy
 
 
 # ---- the machine --------------------------------------------------------------------------------
@@ -248,7 +292,8 @@ def format_table(result) -> str:
         lines.append("environment: " + " ".join(f"{k}={v}" for k, v in info["env"].items()))
     s = result["settings"]
     lines.append(f"minigan backend: {s['backend']}; torch device: {s['torch_device'] or '-'}; "
-                 f"median of {s['repeats']} interleaved repeats")
+                 f"median of {s['repeats']} interleaved repeats"
+                 + ("; one core busy (a busy loop of our own)" if s.get("busy") else ""))
     lines.append("")
     header = f"{'config':<7} {'variant':<10} {'iters/s':>9} {'ms/iter':>8} {'faults/iter':>11}"
     lines.append(header)
@@ -258,6 +303,9 @@ def format_table(result) -> str:
             lines.append(f"{c:<7} {v:<10} {speed:>9.1f} {r['ms_per_iter'][v]:>8.2f} "
                          f"{r['minor_page_faults_per_iter'][v]:>11.1f}")
         lines.append("        " + ", ".join(f"{k} = {x:.2f}" for k, x in r["ratios"].items()))
+        if r.get("policy_choices"):
+            chosen = [f"{n} at step {step}" for step, n, _ in r["policy_choices"]]
+            lines.append(f"        the thread policy chose {', '.join(chosen)}")
     for note in warnings_for(info):
         lines.append("WARNING: " + note)
     return "\n".join(lines)
@@ -274,6 +322,7 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=None,
                         help="BLAS and torch threads (needs threadpoolctl); default: the libraries' own")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even when installed")
+    parser.add_argument("--busy", action="store_true", help="keep one core busy with a busy loop while timing")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.configs.split(",") if n.strip()]
@@ -287,8 +336,15 @@ def main(argv=None):
         print("no usable CUDA GPU (or CuPy missing): run with --backend numpy", file=sys.stderr)
         return 2
     progress = None if args.json else (lambda msg: print(msg, file=sys.stderr, flush=True))
-    result = run(names, args.backend, args.repeats, args.iters, args.warmup,
-                 use_torch=False if args.no_torch else None, progress=progress, threads=args.threads)
+    busy = start_busy_loop() if args.busy else None
+    try:
+        result = run(names, args.backend, args.repeats, args.iters, args.warmup,
+                     use_torch=False if args.no_torch else None, progress=progress, threads=args.threads)
+    finally:
+        if busy is not None:
+            busy.kill()  # by its pid: ours, and only ours
+            busy.wait()
+    result["settings"]["busy"] = busy is not None
     result["warnings"] = warnings_for(result["machine"])
     print(json.dumps(result, indent=2) if args.json else format_table(result))
     return 0

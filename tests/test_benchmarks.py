@@ -121,13 +121,28 @@ def test_train_step_smoke_prints_every_figure_as_json():
     assert result["machine"]["blas"] and len(result["machine"]["loadavg_before"]) == 3
     for name in ("toy", "image"):
         figures = result["configs"][name]
-        variants = {"minigan", "reference"} | ({"torch"} if has_torch else set())
+        variants = {"minigan", "no-policy", "reference"} | ({"torch"} if has_torch else set())
         assert set(figures["median_iters_per_s"]) == variants
         assert all(speed > 0 for speed in figures["median_iters_per_s"].values())
-        wanted = {"minigan/reference"} | ({"minigan/torch", "reference/torch"} if has_torch else set())
+        wanted = {"minigan/reference", "minigan/no-policy"} | ({"minigan/torch", "reference/torch"} if has_torch else set())
         assert set(figures["ratios"]) == wanted
         speeds = figures["median_iters_per_s"]
         assert figures["ratios"]["minigan/reference"] == pytest.approx(speeds["minigan"] / speeds["reference"])
+
+
+def test_train_step_busy_ends_its_busy_loop():
+    done = run_script("benchmarks/train_step.py", "--busy", "--configs", "toy", "--repeats", "1", "--iters", "2",
+                      "--warmup", "0", "--no-torch", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["settings"]["busy"] is True
+    spinning = []
+    for pid in (p for p in os.listdir("/proc") if p.isdigit()) if os.path.isdir("/proc") else ():
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as file:
+                spinning += [pid] if file.read().endswith(b"-c\0while True: pass\0") else []
+        except OSError:
+            pass
+    assert spinning == []
 
 
 def test_train_step_refuses_an_unknown_config():
