@@ -69,7 +69,7 @@ CLAIMS = {
         "js_divergence": ((0.0, 0.01), (0.0, 0.01)),  # "about 0.003", the floor of 2,500 true samples
     },
     "08_two_dims_and_mode_collapse.py": {
-        "ring_all_modes_by_step": ((1, 600), (1, 600)),  # "all 8 found within the first few hundred steps"
+        "ring_all_modes_by_step": ((1, 600), (1, 300)),  # "by step 300 in this run" (300 to 900 on seeds 1 to 4)
         "ring_high_quality": ((0.0, 1.0), (0.8, 1.0)),  # "climbs, to about 90% at the end"
         "ring_modes_covered": ((6, 8), (8, 8)),  # 8 of 8 at the end of section 2's run
         # The knob table over seeds. Fast mode only exercises the code (2 seeds of 20 steps).
@@ -85,7 +85,7 @@ CLAIMS = {
         "late_d_fake_k5_non_saturating": ((0, 1), (0.15, 0.4)),  # "near 0.25"
         "median_modes_slow_D": ((0, 8), (0, 1)),  # "collapses G on every seed"
         "max_modes_slow_D": ((0, 8), (0, 2)),  # 0 on all five here; at most 2 in 10 other runs
-        "median_modes_slow_G": ((0, 8), (8, 8)),  # "the most reliable row"
+        "median_modes_slow_G": ((0, 8), (8, 8)),  # "as reliable as any row": 8 of 8 on four seeds, 7 on the fifth
         "min_modes_slow_G": ((0, 8), (7, 8)),
         "grid_modes_covered": ((0, 25), (20, 25)),  # section 4's grid run (25 modes)
     },

@@ -115,10 +115,11 @@ print(f"all 8 modes first covered at step {all_found}; at the end {ring_result['
 # %% [markdown]
 # A typical run: the samples start as one small cloud; D soon marks the modes as its "real"
 # regions (the light and red patches) and everything else as fake (blue), and G's samples
-# flow into those patches. All 8 modes are found within the first few hundred steps (by the
-# first measurement, step 300, in our run); the rest of training tightens the samples onto
-# them (the high-quality fraction climbs, to about 90% at the end) and pushes D toward 1/2
-# on the modes. Collapse, when it happens, shows as all samples crowding into a few modes while D
+# flow into those patches. All 8 modes are found within the first few hundred steps: by
+# the first measurement, step 300, in this run (seed 0), and by step 300 to 900 on seeds 1
+# to 4. The rest of training tightens the samples onto them (the high-quality fraction
+# climbs, to about 90% at the end: 0.86 to 0.92 on seeds 0 to 4) and pushes D toward 1/2 on
+# the modes. Collapse, when it happens, shows as all samples crowding into a few modes while D
 # turns the others red: G could get a reward there, but its gradient points to where D is
 # currently most fooled.
 #
@@ -192,7 +193,8 @@ for key, (label, _) in settings.items():
 #   that *wins*: the minimax gradient on a fake is scaled by D(G(z)), and vanishes only when
 #   D rejects the fakes confidently. A LeakyReLU MLP trained by Adam for one step per G step
 #   never gets that far ahead: in the second half of training D(G(z)) stays near 0.4, where
-#   the minimax gradient is as large as the non-saturating one (scaled by 1 - D(G(z)) = 0.6).
+#   the minimax gradient (scaled by 0.4) is two thirds of the non-saturating one (scaled by
+#   1 - D(G(z)) = 0.6): no saturation, so no difference.
 # - **Make D win, and saturation bites.** With k = 5 the discriminator takes five steps per
 #   generator step and pulls ahead: under the minimax loss D(G(z)) falls to about 0.05 in
 #   the second half, so G's push on each fake is about 20 times weaker than the
@@ -200,19 +202,22 @@ for key, (label, _) in settings.items():
 #   the same k the non-saturating runs keep D(G(z)) near 0.25 and cover as many modes as
 #   the baseline (median 8, 4 to 8). This is the case the non-saturating loss exists for
 #   (Section 3 of the paper, tutorial 05).
-# - **A D that falls behind collapses G on every seed** (0 of 8 modes on all five: G's
-#   samples leave the ring). G piles its samples wherever the slow D is currently fooled,
+# - **A D that falls behind collapses G on every seed** (0 of 8 modes on all five). G piles its samples wherever the slow D is currently fooled,
 #   and the slow D does not push them out again: the paper's warning about training G too
 #   much without updating D (Section 6, the "Helvetica scenario"), made visible.
-# - **A G that falls behind is the most reliable row** (8 of 8 on four seeds, 7 on the
-#   fifth): D stays ahead, but not so far that the non-saturating gradient dies.
+# - **A G that falls behind is as reliable as any row** (8 of 8 on four seeds, 7 on the
+#   fifth): D stays ahead of G, as the theory assumes (tutorial 06), and with the
+#   non-saturating loss a D that is ahead still gives G a strong gradient.
 #
 # The story is robust, the exact counts are not: with an earlier version of minigan's
 # sigmoid (the same function, different last bits) and 10 seeds, the medians were 7 (the
 # baseline), 7.5 (minimax), 7.5 (k = 5), 0.5 (k = 5 with minimax), 0.5 (slow D) and 8 (slow G).
 #
 # The figure shows, for each setting, the run of the first seed that scored the median,
-# over its own D.
+# over its own D. Look at the k = 5 minimax panel: D calls a whole arc of the ring real
+# (red) where G has no samples, and G does not go there, because its gradient on samples D
+# rejects is scaled by their D(G(z)), near 0. In the slow-D panel G's samples have left the
+# ring altogether (the streak at the bottom right edge).
 
 # %%
 fig, axes = plt.subplots(2, 3, figsize=(12, 8.6), layout="constrained")
