@@ -19,6 +19,7 @@ import numbers
 from dataclasses import dataclass
 
 from minigan import losses
+from minigan.threads import check_threads
 
 
 def check_int(name: str, value, minimum: int) -> int:
@@ -63,6 +64,8 @@ class GANConfig:
     lr_since: int = 0                 # the step at which the lr is ``lr`` (a new --lr on resume: that step)
     lr_until: int | None = None       # the step at which the lr reaches lr * lr_decay_to
     momentum_until: int | None = None  # the step at which SGD's momentum reaches momentum_final
+    # How the run is computed, not what it computes (the numbers are the same for any count):
+    threads: object = "auto"          # BLAS threads: "auto" (minigan.threads measures), n, or None
 
     def __post_init__(self):
         object.__setattr__(self, "g_hidden", tuple(self.g_hidden))
@@ -78,6 +81,7 @@ class GANConfig:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name}: got {getattr(self, name)!r}, wanted one of {', '.join(allowed)}")
         check_int("seed", self.seed, 0)
+        check_threads(self.threads)
         check_int("lr_since", self.lr_since, 0)
         for name in ("lr_until", "momentum_until"):
             if getattr(self, name) is not None:
@@ -163,5 +167,6 @@ def run_id(config: GANConfig) -> str:
     It names what was run, not when: training is deterministic, so the same config gives
     the same id and the same numbers (two runs of one command are told apart by their folders).
     """
-    text = json.dumps(config.to_dict(), sort_keys=True)
+    identity = {name: value for name, value in config.to_dict().items() if name != "threads"}
+    text = json.dumps(identity, sort_keys=True)
     return f"{config.dataset}-seed{config.seed}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"

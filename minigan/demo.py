@@ -71,6 +71,11 @@ non_negative_int = _number(int, 0, "an integer >= 0")
 positive_float = _number(float, 0, "a positive number")
 
 
+def thread_count(text: str):
+    """--threads: "auto" or a positive number of BLAS threads."""
+    return "auto" if text == "auto" else _number(int, 1, "'auto' or a positive number of threads")(text)
+
+
 def program_name() -> str:
     name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
     return "minigan-demo" if name.startswith("minigan-demo") else "python -m minigan.demo"
@@ -102,6 +107,10 @@ def build_parser() -> Parser:
     p.add_argument("--resume", metavar="FILE",
                    help="continue the run saved in this checkpoint.npz; may change --steps, --lr, --k, --loss, "
                         "--optimizer")
+    p.add_argument("--threads", type=thread_count, metavar="N|auto",
+                   help="BLAS threads: auto (default: minigan times 1 and all, keeps the faster, and checks "
+                        "again as the machine's load changes) or N; OPENBLAS_NUM_THREADS/OMP_NUM_THREADS "
+                        "in the environment are respected under auto")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return p

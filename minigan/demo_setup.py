@@ -106,6 +106,8 @@ def prepare(args, backend_name: str):
         changes["dataset"] = args.dataset or "ring"
         if args.steps is not None:
             changes["steps"] = args.steps
+        if getattr(args, "threads", None) is not None:
+            changes["threads"] = args.threads
         config = gan.recipe(backend=backend_name, **changes)
         check_memory(config, 0)
         out = args.out or DEFAULT_OUT
@@ -129,7 +131,8 @@ def prepare(args, backend_name: str):
             raise checkpoint.CheckpointError(f"checkpoint {args.resume}: holds no config")
         plan = resume.plan(saved.config, saved.step, {o: getattr(args, o) for o in (*resume.CHANGEABLE, *resume.FIXED)})
         check_memory(gan.GANConfig.from_dict(saved.config).replace(**plan.changes), saved.step)
-        model = gan.resume(args.resume, backend=backend_name, changes=plan.changes)
+        model = gan.resume(args.resume, backend=backend_name, changes=plan.changes,
+                           threads=getattr(args, "threads", None))
     except resume.ResumeRefused:
         raise
     except checkpoint.CheckpointError as error:

@@ -30,6 +30,7 @@ import math
 from dataclasses import dataclass
 
 from minigan import checkpoint, data, losses, nn, optim
+from minigan.threads import ThreadPolicy
 from minigan.autograd import Tensor, no_grad
 from minigan.backend import get_backend
 from minigan.callbacks import LinearSchedule
@@ -100,7 +101,7 @@ class GAN:
     """
 
     def __init__(self, G, D, p_data, p_z, opt_G, opt_D, *, k=1, m=64, loss="non_saturating", rng,
-                 check_every=25, config=None):
+                 check_every=25, config=None, threads="auto"):
         for name, module in (("G", G), ("D", D)):
             if not isinstance(module, nn.Module):
                 raise TypeError(f"{name}: got {type(module).__name__}, wanted an nn.Module")
@@ -124,6 +125,7 @@ class GAN:
         self.rng = rng
         self.check_every = _check_int("check_every", check_every, 1)
         self.config = config
+        self.thread_policy = ThreadPolicy(threads)  # BLAS threads while train() runs (minigan.threads)
         self.step = 0                  # iterations done so far
         self.last_checkpoint = None    # path of the last checkpoint known to be good
         self.run_id = None             # set by build(): see run_id()
@@ -139,7 +141,7 @@ class GAN:
     def train(self, steps: int, callbacks=()) -> "GAN":
         """Run ``steps`` iterations of Algorithm 1, calling each callback around them."""
         steps = _check_int("steps", steps, 0)
-        callbacks = list(callbacks)
+        callbacks = [self.thread_policy, *callbacks]  # borrows the BLAS threads, gives them back at the end
         for callback in callbacks:
             callback.on_train_begin(self, steps)
         finished = False
@@ -281,7 +283,7 @@ def build(config: GANConfig, check_every: int = 25) -> GAN:
         opt_G = optim.SGD(G.parameters(), lr=config.lr, momentum=config.momentum)
         opt_D = optim.SGD(D.parameters(), lr=config.lr, momentum=config.momentum)
     gan = GAN(G, D, p_data, p_z, opt_G, opt_D, k=config.k, m=config.m, loss=config.loss, rng=rng,
-              check_every=check_every, config=config)
+              check_every=check_every, config=config, threads=config.threads)
     gan.run_id, gan.configs, gan.start_norm = run_id(config), [{"step": 0, "config": config.to_dict()}], gan.parameter_norm()
     return gan
 
@@ -304,10 +306,11 @@ def schedules(config: GANConfig, gan: GAN) -> list:
     return result
 
 
-def resume(path: str, backend: str | None = None, changes: dict | None = None) -> GAN:
+def resume(path: str, backend: str | None = None, changes: dict | None = None, threads=None) -> GAN:
     """The GAN saved in checkpoint ``path``, rebuilt from its config, at its step.
 
-    ``backend`` moves it (a checkpoint written on the GPU resumes on a laptop).
+    ``backend`` moves it (a checkpoint written on the GPU resumes on a laptop); ``threads``
+    (BLAS threads: "auto" or a number) changes how it is computed, not what.
     ``changes`` are config fields to change from here on (``resume.plan`` says which may
     change); the new config is added to ``gan.configs`` with the step it starts at. A new
     optimizer starts with an empty state (no momentum, no Adam moments).
@@ -317,7 +320,8 @@ def resume(path: str, backend: str | None = None, changes: dict | None = None) -
         raise checkpoint.CheckpointError(f"checkpoint {path}: holds no config; build the GAN yourself and use checkpoint.load")
     try:
         config = GANConfig.from_dict(saved.config)
-        config = config.replace(**({} if backend is None else {"backend": backend}), **(changes or {}))
+        how = {"backend": backend, "threads": threads}
+        config = config.replace(**{k: v for k, v in how.items() if v is not None}, **(changes or {}))
     except (TypeError, ValueError) as error:
         raise checkpoint.CheckpointError(f"checkpoint {path}: its config is not valid here: {error}") from None
     gan = build(config)
@@ -327,6 +331,6 @@ def resume(path: str, backend: str | None = None, changes: dict | None = None) -
         for opt in (gan.opt_G, gan.opt_D):   # SGD's velocity has the old lr inside it (parameter units):
             ratio = config.lr / opt.lr         # rescale it, or the old lr's momentum carries on
             opt.buffers["velocity"] = [v * ratio for v in opt.buffers["velocity"]]
-    if config.to_dict() != GANConfig.from_dict(saved.config).to_dict():
+    if run_id(config) != run_id(GANConfig.from_dict(saved.config)):  # threads alone is no change of the run
         gan.configs = [*gan.configs, {"step": saved.step, "config": config.to_dict()}]
     return gan

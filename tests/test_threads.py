@@ -115,21 +115,31 @@ class WatchThreads(Callback):
         self.seen.append(self.blas.threads())
 
 
-def test_real_blas_threads_are_set_during_training_and_restored_after(monkeypatch):
-    pytest.importorskip("threadpoolctl")
+def test_the_trainer_sets_real_blas_threads_while_it_trains_and_restores_them():
     blas = threads.Blas()
     if blas.threads() is None:
         pytest.skip("NumPy's BLAS is not one threadpoolctl can set")
     before = blas.save()
+    want = 1 if max(before) > 1 else 2
     rng = minigan.get_backend("numpy").random(0)
     G, D = nn.MLP([2, 8, 2], "relu", rng=rng), nn.MLP([2, 8, 1], "leaky_relu", rng=rng)
     model = gan.GAN(G, D, data.ring(), data.normal_noise(2), optim.Adam(G.parameters()), optim.Adam(D.parameters()),
-                    k=1, m=16, rng=rng)
+                    k=1, m=16, rng=rng, threads=want)
     watch = WatchThreads(blas)
-    want = 1 if max(before) > 1 else 2
-    model.train(5, callbacks=[threads.ThreadPolicy(want), watch])
+    model.train(5, callbacks=[watch])
     assert set(watch.seen) == {want}
     assert blas.save() == before
+    with pytest.raises(ValueError, match="threads: got 0"):
+        gan.GAN(G, D, data.ring(), data.normal_noise(2), model.opt_G, model.opt_D, rng=rng, threads=0)
+
+
+def test_config_threads_are_checked_and_are_not_part_of_the_run():
+    with pytest.raises(ValueError, match="threads: got 'all'"):
+        gan.recipe("ring", threads="all")
+    auto, one = gan.recipe("ring"), gan.recipe("ring", threads=1)
+    assert auto.threads == "auto" and one.threads == 1
+    assert gan.run_id(auto) == gan.run_id(one)  # the same numbers: 1 or 2 threads give bit-equal results
+    assert gan.build(one).thread_policy.threads == 1
 
 
 def test_a_run_trained_in_pieces_keeps_its_recent_choice(two_cores):
