@@ -141,18 +141,25 @@ def build_speed_gan(name: str, backend, seed: int = 0) -> gan.GAN:
 
 
 def iterations_per_second(model: gan.GAN, seconds: float) -> float:
-    """Run train_step for about ``seconds`` (after 3 warm-up steps); reading a loss syncs a GPU."""
-    for _ in range(3):
-        record = model.train_step()
-    float(record.g_loss)
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        record = model.train_step()
-        count += 1
-        if count % 10 == 0:
-            float(record.g_loss)
-    float(record.g_loss)
-    return count / (time.perf_counter() - start)
+    """Run train_step for about ``seconds`` (after 3 warm-up steps) under the trainer's thread
+    policy, as GAN.train runs it; reading a loss syncs a GPU."""
+    policy = model.thread_policy
+    policy.on_train_begin(model, 0)
+    try:
+        for _ in range(3):
+            record = model.train_step()
+        float(record.g_loss)
+        count, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            record = model.train_step()
+            policy.on_step(model, record)
+            count += 1
+            if count % 10 == 0:
+                float(record.g_loss)
+        float(record.g_loss)
+        return count / (time.perf_counter() - start)
+    finally:
+        policy.on_train_end(model, True)
 
 
 def speed(backend, seconds: float) -> list:
