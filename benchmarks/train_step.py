@@ -17,6 +17,8 @@ off (the BLAS library's own threads); "reference" and "torch" run with their lib
 defaults. All run in this one process and interleaved (for each repeat: every config, and
 in it each variant, one block of ``iters`` iterations each), so a burst of load from
 elsewhere hits them all alike; each block sets its own thread count and gives it back.
+The policy's first probe (32 steps) runs during the warm-up, as a start-up cost; its later
+probes are timed.
 ``--busy`` starts a busy-loop process on one core first and ends it, by its pid, after. Reported: the median over repeats of iterations per
 second, and the ratios of those medians. The machine is shared: quote ratios from one run,
 and read the load averages printed with them.
@@ -95,6 +97,10 @@ class PolicyStep(MiniganStep):
     def end_block(self):
         self.policy.on_train_end(self.model, True)
 
+    def settled(self) -> bool:
+        """Has the policy made its first choice (or decided to leave the threads alone)?"""
+        return bool(self.policy.choices) or self.policy.reason is not None
+
 
 class ReferenceStep(GANStep):
     def sync(self):
@@ -158,6 +164,8 @@ def run(config_names, backend="numpy", repeats=7, iters=None, warmup=3, use_torc
             getattr(variant, "begin_block", lambda: None)()
             for _ in range(warmup):
                 variant.step()
+            while not getattr(variant, "settled", lambda: True)():  # the thread policy's first probe:
+                variant.step()                                       # a start-up cost, like the warm-up
             variant.sync()
             getattr(variant, "end_block", lambda: None)()
     speeds = {c: {v: [] for v in variants[c]} for c in config_names}

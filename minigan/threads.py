@@ -76,20 +76,25 @@ class Blas:
 class ThreadPolicy(Callback):
     """Choose the BLAS thread count while a GAN trains (see the module's docstring).
 
-    probe   steps timed for each candidate count (after one warm-up step)
-    every   steps between two probes
-    jump    probe again early when the median of the last ``window`` steps is this many
-            times the chosen count's own probe median
+    probe   steps timed for each candidate count; the candidates take turns, two steps at
+            a time (the first of each pair, just after a switch, is not timed), so a change
+            of load during the probe hits both alike
+    margin  one thread is chosen only when it is this much faster than all of them (the
+            library's own setting): on a quiet machine a near tie keeps the default
+    every   steps between two probes; doubled (up to 8 times) each time a probe confirms
+            the choice, so a steady machine is rarely disturbed
+    jump    probe again at once when the median of the last ``window`` steps is this many
+            times the chosen count's probe median (another program started, or stopped)
     After training, ``choices`` lists (step, threads chosen, {threads: median seconds}).
     """
 
-    def __init__(self, threads="auto", probe: int = 8, every: int = 500, jump: float = 1.5, window: int = 20,
-                 blas=None, clock=time.perf_counter):
+    def __init__(self, threads="auto", probe: int = 8, margin: float = 0.9, every: int = 500, jump: float = 1.5,
+                 window: int = 20, blas=None, clock=time.perf_counter):
         self.threads = check_threads(threads)
-        self.probe, self.every, self.jump, self.window = probe, every, jump, window
+        self.probe, self.margin, self.every, self.jump, self.window = probe, margin, every, jump, window
         self.blas, self.clock = blas, clock
         self.choices, self.reason = [], None
-        self._saved, self._plan, self._since = None, [], 0
+        self._saved, self._plan, self._since, self._interval = None, [], 0, every
 
     # ---- the callback -------------------------------------------------------------------
     def on_train_begin(self, gan, steps: int) -> None:
@@ -100,8 +105,10 @@ class ThreadPolicy(Callback):
         self._saved = self.blas.save()
         if self.threads != "auto":
             self.blas.set(self.threads)
-        elif self.choices and not self._plan and self._since < self.every:
-            self.blas.set(self.choices[-1][1])  # a run trained in pieces: keep the recent choice
+        elif self._plan:  # a run trained in pieces: a probe under way goes on
+            self.blas.set(self._plan[0][0])
+        elif self.choices and self._since < self._interval:  # ... and a recent choice holds
+            self.blas.set(self.choices[-1][1])
         else:
             self._start_probe()
 
@@ -112,21 +119,21 @@ class ThreadPolicy(Callback):
         seconds, self._last = (None if self._last is None else now - self._last), now
         if seconds is None:
             return
-        if self._plan:  # probing: the current candidate's step times
-            candidate, times = self._plan[0]
-            times.append(seconds)
-            if len(times) > self.probe:  # the first was its warm-up step
-                self._plan.pop(0)
-                self._medians[candidate] = statistics.median(times[1:])
-                if self._plan:
-                    self.blas.set(self._plan[0][0])
-                else:
-                    self._choose(gan.step)
+        if self._plan:  # probing: (threads, timed?) for each step to come
+            n, timed = self._plan.pop(0)
+            if timed:
+                self._times[n].append(seconds)
+            if self._plan:
+                self.blas.set(self._plan[0][0])
+            else:
+                self._choose(gan.step)
             return
         self._recent.append(seconds)
         self._since += 1
-        slow = len(self._recent) == self.window and statistics.median(self._recent) > self.jump * self._baseline
-        if self._since >= self.every or slow:
+        slow = self._since % self.window == 0 and statistics.median(self._recent) > self.jump * self._baseline
+        if self._since >= self._interval or slow:
+            if slow:
+                self._interval = self.every  # the machine changed: watch it closely again
             self._start_probe()
 
     def on_train_end(self, gan, finished: bool) -> None:
@@ -160,15 +167,22 @@ class ThreadPolicy(Callback):
 
     def _start_probe(self) -> None:
         candidates = sorted({1, cores()})
-        self._plan = [(n, []) for n in candidates] if len(candidates) > 1 else []
-        self._medians, self._recent, self._since = {}, deque(maxlen=self.window), 0
-        if self._plan:
+        self._times = {n: [] for n in candidates}
+        self._plan = [(n, timed) for _ in range(self.probe) for n in candidates for timed in (False, True)]
+        self._recent, self._since = deque(maxlen=self.window), 0
+        if len(candidates) > 1:
             self.blas.set(self._plan[0][0])
         else:
-            self._baseline = float("inf")
+            self._plan, self._baseline = [], float("inf")
 
     def _choose(self, step: int) -> None:
-        best = min(self._medians, key=self._medians.get)
+        medians = {n: statistics.median(times) for n, times in self._times.items()}
+        most = max(medians)
+        best = min(medians, key=medians.get)
+        if medians[best] > self.margin * medians[most]:  # a near tie: keep the library's own setting
+            best = most
+        same = bool(self.choices) and self.choices[-1][1] == best
+        self._interval = min(self._interval * 2, 8 * self.every) if same else self.every
         self.blas.set(best)
-        self._baseline = self._medians[best]
-        self.choices.append((step, best, dict(self._medians)))
+        self._baseline = medians[best]
+        self.choices.append((step, best, medians))

@@ -68,11 +68,21 @@ def test_auto_keeps_the_faster_count_and_probes_again_when_the_machine_changes(t
     assert blas.n == 2  # given back as it was
 
 
-def test_auto_probes_again_every_so_many_steps(two_cores):
+def test_auto_probes_again_less_often_while_its_choice_holds(two_cores):
     blas = FakeBlas()
     policy = threads.ThreadPolicy("auto", probe=3, every=50, blas=blas)
-    run(policy, blas, lambda step, n: 1.0, 300)
-    assert len(policy.choices) >= 5
+    run(policy, blas, lambda step, n: 1.0, 1000)
+    steps = [step for step, _, _ in policy.choices]
+    gaps = [b - a for a, b in zip(steps, steps[1:])]
+    assert len(steps) >= 4 and gaps == sorted(gaps) and gaps[-1] > 2 * gaps[0]  # 50, 100, 200, ... steps apart
+
+
+@pytest.mark.parametrize("one_thread, chosen", [(0.95, 2), (0.8, 1)])
+def test_a_near_tie_keeps_the_librarys_own_count(two_cores, one_thread, chosen):
+    blas = FakeBlas(threads=2)
+    policy = threads.ThreadPolicy("auto", probe=4, blas=blas)
+    run(policy, blas, lambda step, n: one_thread if n == 1 else 1.0, 40)
+    assert policy.choices[0][1] == chosen
 
 
 def test_a_number_is_used_for_the_whole_run_and_none_touches_nothing(two_cores):
@@ -149,3 +159,11 @@ def test_a_run_trained_in_pieces_keeps_its_recent_choice(two_cores):
     assert len(policy.choices) == 1 and blas.n == 2
     seen = run(policy, blas, lambda step, n: 1.0 if n == 1 else 2.0, 20)
     assert len(policy.choices) == 1 and set(seen) == {1} and blas.n == 2
+
+
+def test_a_probe_goes_on_across_pieces_of_training(two_cores):
+    blas = FakeBlas(threads=2)
+    policy = threads.ThreadPolicy("auto", probe=8, blas=blas)
+    for _ in range(10):  # pieces of 5 steps, shorter than one probe (32 steps)
+        run(policy, blas, lambda step, n: 1.0 if n == 1 else 3.0, 5)
+    assert len(policy.choices) == 1 and policy.choices[0][1] == 1
