@@ -15,9 +15,9 @@ Variants: "minigan" is minigan's trainer as a user gets it, its BLAS thread poli
 (minigan/threads.py) choosing the threads; "no-policy" is the same trainer with the policy
 off (the BLAS library's own threads); "reference" and "torch" run with their libraries'
 defaults. All run in this one process and interleaved (for each repeat: every config, and
-in it each variant, one block of ``iters`` iterations each), so a burst of load from
-elsewhere hits them all alike; each block sets its own thread count and gives it back.
-The policy's first probe (32 steps) runs during the warm-up, as a start-up cost; its later
+in it each variant, one block of ``iters`` iterations each, in an order that rotates from
+one repeat to the next), so a burst of load from elsewhere hits them all alike; each block sets its own thread count and gives it back.
+The policy's first probe (48 steps) runs during the warm-up, as a start-up cost; its later
 probes are timed.
 ``--busy`` starts a busy-loop process on one core first and ends it, by its pid, after. Reported: the median over repeats of iterations per
 second, and the ratios of those medians. The machine is shared: quote ratios from one run,
@@ -172,7 +172,10 @@ def run(config_names, backend="numpy", repeats=7, iters=None, warmup=3, use_torc
     faults = {c: {v: [] for v in variants[c]} for c in config_names}
     for r in range(repeats):
         for c in config_names:
-            for v, variant in variants[c].items():
+            names = list(variants[c])
+            names = names[r % len(names):] + names[:r % len(names)]  # each variant in turn goes first:
+            for v in names:                                            # none always follows torch's spinning threads
+                variant = variants[c][v]
                 speed, fault = time_block(variant, iters[c])
                 speeds[c][v].append(speed)
                 faults[c][v].append(fault)

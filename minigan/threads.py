@@ -88,7 +88,7 @@ class ThreadPolicy(Callback):
     After training, ``choices`` lists (step, threads chosen, {threads: median seconds}).
     """
 
-    def __init__(self, threads="auto", probe: int = 8, margin: float = 0.9, every: int = 500, jump: float = 1.5,
+    def __init__(self, threads="auto", probe: int = 12, margin: float = 0.9, every: int = 500, jump: float = 1.5,
                  window: int = 20, blas=None, clock=time.perf_counter):
         self.threads = check_threads(threads)
         self.probe, self.margin, self.every, self.jump, self.window = probe, margin, every, jump, window
