@@ -76,9 +76,10 @@ class Blas:
 class ThreadPolicy(Callback):
     """Choose the BLAS thread count while a GAN trains (see the module's docstring).
 
-    probe   steps timed for each candidate count; the candidates take turns, two steps at
-            a time (the first of each pair, just after a switch, is not timed), so a change
-            of load during the probe hits both alike
+    probe   steps timed for each candidate count, one count after the other, one thread
+            first; each count's first steps are not timed: one step, and for one thread at
+            least ``settle`` seconds, the time the library's idle threads keep spinning on
+            the cores after their last product (they would slow the one thread down)
     margin  one thread is chosen only when it is this much faster than all of them (the
             library's own setting): on a quiet machine a near tie keeps the default
     every   steps between two probes; doubled (up to 8 times) each time a probe confirms
@@ -88,10 +89,11 @@ class ThreadPolicy(Callback):
     After training, ``choices`` lists (step, threads chosen, {threads: median seconds}).
     """
 
-    def __init__(self, threads="auto", probe: int = 12, margin: float = 0.9, every: int = 500, jump: float = 1.5,
-                 window: int = 20, blas=None, clock=time.perf_counter):
+    def __init__(self, threads="auto", probe: int = 12, settle: float = 0.1, margin: float = 0.9, every: int = 500,
+                 jump: float = 1.5, window: int = 20, blas=None, clock=time.perf_counter):
         self.threads = check_threads(threads)
-        self.probe, self.margin, self.every, self.jump, self.window = probe, margin, every, jump, window
+        self.probe, self.settle, self.margin = probe, settle, margin
+        self.every, self.jump, self.window = every, jump, window
         self.blas, self.clock = blas, clock
         self.choices, self.reason = [], None
         self._saved, self._plan, self._since, self._interval = None, [], 0, every
@@ -119,14 +121,18 @@ class ThreadPolicy(Callback):
         seconds, self._last = (None if self._last is None else now - self._last), now
         if seconds is None:
             return
-        if self._plan:  # probing: (threads, timed?) for each step to come
-            n, timed = self._plan.pop(0)
-            if timed:
-                self._times[n].append(seconds)
-            if self._plan:
-                self.blas.set(self._plan[0][0])
+        if self._plan:  # probing: (threads, seconds still to let pass untimed, steps to time) per count
+            n, untimed, timed = self._plan[0]
+            if untimed > 0:
+                self._plan[0] = (n, untimed - seconds, timed)
             else:
-                self._choose(gan.step)
+                self._times[n].append(seconds)
+                if len(self._times[n]) == timed:
+                    self._plan.pop(0)
+                    if self._plan:
+                        self.blas.set(self._plan[0][0])
+                    else:
+                        self._choose(gan.step)
             return
         self._recent.append(seconds)
         self._since += 1
@@ -168,7 +174,8 @@ class ThreadPolicy(Callback):
     def _start_probe(self) -> None:
         candidates = sorted({1, cores()})
         self._times = {n: [] for n in candidates}
-        self._plan = [(n, timed) for _ in range(self.probe) for n in candidates for timed in (False, True)]
+        # untimed: for one thread, `settle` seconds (the other threads stop spinning); else one step
+        self._plan = [(n, self.settle if n == 1 else 1e-12, self.probe) for n in candidates]
         self._recent, self._since = deque(maxlen=self.window), 0
         if len(candidates) > 1:
             self.blas.set(self._plan[0][0])
