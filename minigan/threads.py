@@ -90,7 +90,7 @@ class ThreadPolicy(Callback):
     """
 
     def __init__(self, threads="auto", probe: int = 12, settle: float = 0.1, margin: float = 0.9, every: int = 500,
-                 jump: float = 1.5, window: int = 20, blas=None, clock=time.perf_counter):
+                 jump: float = 2.0, window: int = 20, blas=None, clock=time.perf_counter):
         self.threads = check_threads(threads)
         self.probe, self.settle, self.margin = probe, settle, margin
         self.every, self.jump, self.window = every, jump, window

@@ -58,7 +58,7 @@ def two_cores(monkeypatch):
 
 def test_auto_keeps_the_faster_count_and_probes_again_when_the_machine_changes(two_cores):
     blas = FakeBlas(threads=2)
-    policy = threads.ThreadPolicy("auto", probe=5, every=10_000, window=10, blas=blas)
+    policy = threads.ThreadPolicy("auto", probe=5, every=10_000, jump=1.5, window=10, blas=blas)
     busy_until = 300  # one core busy for the first 300 steps: one thread is faster; then two are
     seen = run(policy, blas, lambda step, n: (1.0 if n == 1 else 3.0) if step < busy_until else (2.0 / n), 600)
     first, later = policy.choices[0], policy.choices[-1]
