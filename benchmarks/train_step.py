@@ -15,8 +15,8 @@ Variants: "minigan" is minigan's trainer as a user gets it, its BLAS thread poli
 (minigan/threads.py) choosing the threads; "no-policy" is the same trainer with the policy
 off (the BLAS library's own threads); "reference" and "torch" run with their libraries'
 defaults. All run in this one process and interleaved (for each repeat: every config, and
-in it each variant, one block of ``iters`` iterations each, in an order that rotates from
-one repeat to the next), so a burst of load from elsewhere hits them all alike; each block sets its own thread count and gives it back.
+in it each variant, one block of ``iters`` iterations each, in an order shuffled afresh
+for each repeat from a fixed seed), so a burst of load from elsewhere hits them all alike; each block sets its own thread count and gives it back.
 The policy's first probe (48 steps) runs during the warm-up, as a start-up cost; its later
 probes are timed.
 ``--busy`` starts a busy-loop process on one core first and ends it, by its pid, after. Reported: the median over repeats of iterations per
@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import resource
 import statistics
 import subprocess
@@ -173,8 +174,8 @@ def run(config_names, backend="numpy", repeats=7, iters=None, warmup=3, use_torc
     for r in range(repeats):
         for c in config_names:
             names = list(variants[c])
-            names = names[r % len(names):] + names[:r % len(names)]  # each variant in turn goes first:
-            for v in names:                                            # none always follows torch's spinning threads
+            random.Random(r).shuffle(names)  # a new order each repeat: no variant always follows the same
+            for v in names:                  # one (torch's idle threads keep spinning for a while after it)
                 variant = variants[c][v]
                 speed, fault = time_block(variant, iters[c])
                 speeds[c][v].append(speed)
