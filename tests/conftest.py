@@ -6,7 +6,9 @@ examples). Run the long one with ``HYPOTHESIS_PROFILE=dev python -m pytest``.
 import os
 
 # The tests' matrices are tiny: one BLAS thread is as fast, and it cannot spin against
-# another process for the second core (measured: 5-20 times slower steps when it does).
+# another process for the second core. The trainer chooses its threads itself
+# (minigan/threads.py), but many tests call NumPy outside it: with one core busy the
+# unit-test files ran in 13.6 s with this and 15.0 s without (docs/performance.md).
 # Set before NumPy is first imported; an explicit setting in the environment wins.
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
