@@ -325,3 +325,8 @@ def test_the_sandbox_has_no_network(copy):
             raise RuntimeError("network: " + reached)
             """)
     assert row["feedback"].startswith("RuntimeError: network: ") and "connected" not in row["feedback"], row
+
+
+def test_grade_refuses_a_memory_limit_that_is_not_positive(copy, capsys):
+    assert cli.main(["grade", "A1", "--path", str(copy), "--parts", "A1.4", "--memory-limit", "0"]) == 2
+    assert capsys.readouterr().err.strip() == "error: --memory-limit: got 0, wanted a positive number of GiB"

@@ -167,3 +167,12 @@ def test_a_probe_goes_on_across_pieces_of_training(two_cores):
     for _ in range(10):  # pieces of 5 steps, shorter than one probe (32 steps)
         run(policy, blas, lambda step, n: 1.0 if n == 1 else 3.0, 5)
     assert len(policy.choices) == 1 and policy.choices[0][1] == 1
+
+
+@pytest.mark.parametrize("text", ["0", "-2", "all", "1.5"])
+def test_demo_refuses_bad_threads_in_one_line(capsys, text):
+    from minigan import demo
+
+    assert demo.main(["--threads", text, "--steps", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "argument --threads: got" in err[0] and "'auto' or a positive number" in err[0]
