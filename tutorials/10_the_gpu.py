@@ -54,7 +54,7 @@ With an NVIDIA GPU this tutorial would:
   4. show what one host-device sync per step (float(loss)) costs.
 
 To get there: check your CUDA version with `nvidia-smi`, then
-  pip install "minigan[gpu]"     # CUDA 12 (cupy-cuda12x)
+  pip install -e ".[gpu]"        # CUDA 12 (cupy-cuda12x), in your minigan checkout
   pip install cupy-cuda13x       # CUDA 13
 and check with: python -m minigan.selfcheck --backend cupy
 Details: docs/backends.md.""")
