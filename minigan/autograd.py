@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-import numpy as np
 
-from minigan.backend import Backend, backend_of, get_backend
+from minigan.backend import Backend, backend_of, check_data, get_backend
 
 _GRAD_ENABLED = True
 
@@ -324,7 +323,7 @@ def tensor(data, requires_grad: bool = False, backend=None, dtype=None) -> Tenso
     """
     if isinstance(data, Tensor):
         data = data.data
-    _check_data(data)
+    check_data(data)
     if backend is None:
         try:
             backend = backend_of(data)
@@ -345,33 +344,6 @@ def tensor(data, requires_grad: bool = False, backend=None, dtype=None) -> Tenso
             "wanted a NumPy array or this backend's array; move it with backend.to_host first"
         )
     return Tensor(backend.asarray(data, dtype=dtype), backend, requires_grad=requires_grad)
-
-
-REAL_KINDS = "biuf"   # NumPy dtype kinds a tensor may hold: bool, signed and unsigned int, float
-
-
-def _check_data(data) -> None:
-    """Raise TypeError or ValueError, naming ``data``, unless it holds real numbers in a rectangle."""
-    if data is None:
-        raise TypeError("data: got None, wanted a number, a (nested) list of numbers or an array")
-    if isinstance(data, (str, bytes)):
-        raise TypeError(f"data: got the string {data!r}, wanted a number, a (nested) list of numbers or an array")
-    if hasattr(data, "dtype") and not isinstance(data, (np.ndarray, np.generic)):
-        kind = getattr(data.dtype, "kind", None)   # CuPy dtypes have kinds; array-api-strict's do not
-        if kind is None:
-            kind = "c" if "complex" in str(data.dtype) else "f"
-    else:
-        try:
-            kind = np.asarray(data).dtype.kind
-        except ValueError:  # NumPy's "inhomogeneous shape": rows of different lengths
-            raise ValueError("data: got a ragged nested list (rows of different lengths), "
-                             "wanted a rectangular list of numbers") from None
-    if kind == "c":
-        raise TypeError("data: got complex numbers, wanted real numbers (take .real or abs() first)")
-    if kind not in REAL_KINDS:
-        what = {"U": "strings", "S": "bytes", "O": "objects that are not numbers (such as None)",
-                "M": "dates", "m": "time spans"}.get(kind, f"values of kind {kind!r}")
-        raise TypeError(f"data: got a {type(data).__name__} of {what}, wanted real numbers")
 
 
 def _all_ints(values) -> bool:

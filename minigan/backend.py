@@ -156,6 +156,37 @@ class Random:
         self.host.bit_generator.state = state
 
 
+REAL_KINDS = "biuf"   # NumPy dtype kinds a tensor may hold: bool, signed and unsigned int, float
+
+
+def check_data(data) -> None:
+    """Raise TypeError or ValueError, naming ``data``, unless it holds real numbers in a rectangle.
+
+    For ``minigan.tensor``: host data (numbers, nested lists, NumPy arrays) is looked at
+    through NumPy, here, so that autograd never imports it."""
+    if data is None:
+        raise TypeError("data: got None, wanted a number, a (nested) list of numbers or an array")
+    if isinstance(data, (str, bytes)):
+        raise TypeError(f"data: got the string {data!r}, wanted a number, a (nested) list of numbers or an array")
+    if hasattr(data, "dtype") and not isinstance(data, (np.ndarray, np.generic)):
+        kind = getattr(data.dtype, "kind", None)   # CuPy dtypes have kinds; array-api-strict's do not
+        if kind is None:
+            kind = "c" if "complex" in str(data.dtype) else "f"
+    else:
+        try:
+            kind = np.asarray(data).dtype.kind
+        except ValueError:  # NumPy's "inhomogeneous shape": rows of different lengths
+            raise ValueError("data: got a ragged nested list (rows of different lengths), "
+                             "wanted a rectangular list of numbers") from None
+    if kind == "c":
+        raise TypeError("data: got complex numbers, wanted real numbers (take .real or abs() first)")
+    if kind not in REAL_KINDS:
+        what = {"U": "strings", "S": "bytes", "O": "objects that are not numbers (such as None)",
+                "M": "dates", "m": "time spans"}.get(kind, f"values of kind {kind!r}")
+        raise TypeError(f"data: got a {type(data).__name__} of {what}, wanted real numbers")
+
+
+
 def _cupy_or_raise():
     try:
         cupy = importlib.import_module("cupy")
