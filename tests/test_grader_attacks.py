@@ -192,6 +192,7 @@ MALFORMED = {
     "a pickle on the channel":
         on_every_fd('framed(pickle.dumps({"result": {"grads": [1.0], "kinds": ["numpy"]}}))') + "os._exit(0)",
     "an empty list on the channel": on_every_fd("framed(wire.encode([]))") + "os._exit(0)",
+    "an error that is not one": on_every_fd('framed(wire.encode({"error": "passed"}))') + "os._exit(0)",
     "a huge length": on_every_fd('struct.pack(">Q", 2**40)') + "os._exit(0)",
 }
 

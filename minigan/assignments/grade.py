@@ -148,6 +148,7 @@ def run_part(part, root: Path, time_limit: float, limits: Limits, sandboxed: boo
 def _raised(info: dict, limits: Limits) -> dict:
     """The row for an exception the student's code raised, from what its process said of it."""
     kind, message, where = (one_line(info.get(key, ""), 300) for key in ("type", "message", "where"))
+    kind = kind or "an exception the student's process did not describe"
     if info.get("stage") == "import":  # the copy's minigan did not even import
         return {"status": "error", "feedback": f"import minigan failed: {kind}: {message}{where}"}
     if kind == "NotImplementedError":
