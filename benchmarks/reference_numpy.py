@@ -1,7 +1,7 @@
 """A hand-written NumPy GAN step: the baseline minigan's speed is measured against.
 
 No autograd and no framework. Each layer's backward is written out by hand (the same
-vector-Jacobian products as minigan/ops.py), the loss gradients are the closed forms of
+vector-Jacobian products as minigan/ops/), the loss gradients are the closed forms of
 docs (dL_D/da_real = (sigmoid(a_real) - 1)/m, dL_D/da_fake = sigmoid(a_fake)/m, and the
 non-saturating dL_G/da = (sigmoid(a) - 1)/m), and Adam updates its state in place. It is
 what a careful NumPy programmer writes for one Algorithm 1 iteration with k = 1, so
@@ -12,9 +12,9 @@ gradient with respect to the data fed to D's first layer, and D's parameter grad
 during the generator's step (only dL/dG(z) is needed there).
 
 Its array expressions are minigan's own (the activations' ``np.where`` of
-minigan/ops.py, ``x @ W + b``, the tanh-form sigmoid), so that "minigan / reference"
+minigan/ops/, ``x @ W + b``, the tanh-form sigmoid), so that "minigan / reference"
 measures the framework (graph, autograd, optimizer, trainer), not a choice of formula.
-When an op's formula changes in minigan/ops.py, change it here too.
+When an op's formula changes in minigan/ops/, change it here too.
 
 Layout as in minigan: weight (n_in, n_out), y = x @ weight + bias; parameters listed
 [W0, b0, W1, b1, ...], the order of minigan's ``parameters()``.

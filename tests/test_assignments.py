@@ -268,7 +268,7 @@ def test_a_crash_or_a_nan_costs_that_part_only(workdir):
     rows = {row["id"]: row["feedback"] for row in report["parts"]}
     assert "exit status 3" in rows["A1.4"]
     assert "analytic nan" in rows["A1.5"]
-    assert rows["A1.6"].startswith("NameError: name 'undefined_name' is not defined (at minigan/ops.py:")
+    assert rows["A1.6"].startswith("NameError: name 'undefined_name' is not defined (at minigan/ops/elementwise.py:")
 
 
 def test_grade_cli_prints_a_table_or_json_and_exits_0_only_for_full_marks(workdir, capsys):

@@ -45,7 +45,7 @@ def attack(copy, mode, code, **options):
     assert rows["A1.5"]["status"] == "passed" and report["score"] == 1 and report["max_score"] == 2, report
     assert report["sandboxed"] is (mode == "bubblewrap")
     assert rows["A1.4"]["points"] == 0 and rows["A1.4"]["processes_left"] == 0, rows["A1.4"]
-    assert "\n" not in rows["A1.4"]["feedback"] and len(rows["A1.4"]["feedback"]) <= 400
+    assert "\n" not in rows["A1.4"]["feedback"] and len(rows["A1.4"]["feedback"]) <= 500
     return rows["A1.4"]
 
 
@@ -83,7 +83,7 @@ def test_the_grader_and_files_outside_the_copy_are_out_of_reach(copy, mode, tmp_
         except OSError as error:
             secret = type(error).__name__
         try:
-            solution = open({str(SOURCE_ROOT / "minigan" / "ops.py")!r}).read()[:5]
+            solution = open({str(SOURCE_ROOT / "minigan" / "ops" / "arithmetic.py")!r}).read()[:5]
         except OSError as error:
             solution = type(error).__name__
         raise RuntimeError(f"modules={{seen}} finders={{finders}} canary={{secret}} solution={{solution}}")
@@ -270,7 +270,7 @@ def test_a_long_message_cannot_fake_the_total(copy, mode, capsys):
     table = capsys.readouterr().out.rstrip("\n").splitlines()
     assert [line for line in table if line.startswith("total")] == ["total      1/2"], table
     assert table[-1] == "total      1/2" and table == format_table(report).splitlines()
-    assert "\x1b" not in "\n".join(table) and len(report["parts"][0]["feedback"]) <= 400
+    assert "\x1b" not in "\n".join(table) and len(report["parts"][0]["feedback"]) <= 500
 
 
 def test_grade_refuses_a_sandbox_it_cannot_have(copy, monkeypatch):

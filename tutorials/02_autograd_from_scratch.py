@@ -236,7 +236,7 @@ print("saved", FIGURES / "02_scalar_graph.png")
 # - **Arrays, not numbers.** For an op on arrays the "local derivative" is a Jacobian
 #   matrix, far too big to build (a 128 x 128 matmul has a 16384 x 16384 one). Each op
 #   therefore implements the *vector-Jacobian product* directly: given dL/dy it returns
-#   dL/dx. For `y = x @ W` that is `grad_x = grad_y @ W.T`; see `minigan/ops.py` and
+#   dL/dx. For `y = x @ W` that is `grad_x = grad_y @ W.T`; see `minigan/ops/` and
 #   [the derivations](../docs/math/ops.md).
 # - **No recursion.** The graph walk uses an explicit stack, so a chain of 10,000 ops does
 #   not hit Python's recursion limit.

@@ -128,7 +128,7 @@ print("gradcheck passed:", minigan.gradcheck(discriminator_loss, [x, w, b], name
 # %% [markdown]
 # ## 3. Planting a wrong derivative
 #
-# An op is a class with `forward` and `backward` side by side (see `minigan/ops.py`). Here
+# An op is a class with `forward` and `backward` side by side (see `minigan/ops/`). Here
 # is sigmoid with a classic slip: the backward forgets the `(1 - y)` factor. It runs, it
 # returns numbers of the right shape, and a GAN trained with it would simply train badly.
 # `gradcheck` names the input, the index and both values.

@@ -42,7 +42,7 @@ from minigan.assignments.checks import CheckFailed
 from minigan.assignments.sandbox import Limits, StudentDied, StudentProcess, StudentTimeout
 from minigan.assignments.wire import WireError
 
-FEEDBACK_CHARS = 400   # the longest feedback line a part gets
+FEEDBACK_CHARS = 500   # the longest feedback line a part gets (the longest hint is about 400)
 SANDBOXES = ("auto", "bubblewrap", "subprocess")
 
 
@@ -147,7 +147,8 @@ def run_part(part, root: Path, time_limit: float, limits: Limits, sandboxed: boo
 
 def _raised(info: dict, limits: Limits) -> dict:
     """The row for an exception the student's code raised, from what its process said of it."""
-    kind, message, where = (one_line(info.get(key, ""), 300) for key in ("type", "message", "where"))
+    kind, message, where = (one_line(info.get(key, ""), limit) for key, limit in
+                            (("type", 100), ("message", 420), ("where", 200)))
     kind = kind or "an exception the student's process did not describe"
     if info.get("stage") == "import":  # the copy's minigan did not even import
         return {"status": "error", "feedback": f"import minigan failed: {kind}: {message}{where}"}

@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def where_in(root: str, error: BaseException) -> str:
-    """" (at minigan/ops.py:73 in backward)": the last place in the copy the error passed."""
+    """" (at minigan/ops/arithmetic.py:73 in backward)": the last place in the copy the error passed."""
     frames = [f for f in traceback.extract_tb(error.__traceback__)
               if os.path.abspath(f.filename).startswith(root + os.sep)]
     if not frames:

@@ -2,7 +2,7 @@
 
 In the library source a region is the lines between two inert comments, a line
 ``# BEGIN SOLUTION <id>`` (the part id, e.g. A1.1) and a line ``# END SOLUTION``, both at the
-indentation of the body they enclose; ``Mul.backward`` in minigan/ops.py is one.
+indentation of the body they enclose; ``Mul.backward`` in minigan/ops/arithmetic.py is one.
 
 A region is a block of whole statements at the indentation of its BEGIN line that ends
 the function's path, so replacing the lines between the markers by one ``raise`` at that

@@ -3,7 +3,7 @@
 Every layer maps a minibatch ``x`` of shape (m, n_in) to (m, n_out). The layers with
 weights draw them from an explicit generator ``rng`` (``backend.random(seed)``); with
 ``rng=None`` they use ``backend.random(0)``, so an unseeded network is still reproducible.
-The derivatives live in the ops the forward uses (minigan/ops.py); nothing here needs a
+The derivatives live in the ops the forward uses (minigan/ops/); nothing here needs a
 backward of its own.
 """
 from __future__ import annotations

@@ -1,0 +1,22 @@
+"""The differentiable primitives: each forward beside its hand-derived backward (VJP).
+
+Reading guide. ``y = f(x)`` forward; ``grad_y`` is dL/dy coming back; backward returns
+``grad_x`` = dL/dx = grad_y * dy/dx (for matrices, the vector-Jacobian product). Each
+docstring states both lines; docs/math/ops.md derives them, and
+tests/test_ops.py::test_backward_matches_finite_differences checks every one.
+
+The ops live in four files by kind; every name is importable from ``minigan.ops``:
+
+- arithmetic.py   +, -, *, /, negation, powers, the matrix product
+- reductions.py   sum, mean, max over axes
+- shapes.py       reshape, transpose, concatenation, indexing
+- elementwise.py  exp, log, tanh, the sigmoid family, the rectifiers
+"""
+# every name, re-exported: minigan.ops.Mul, minigan.ops.sigmoid, ...
+from minigan.ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub, add, div, matmul, mul, neg, pow, sub  # noqa: F401
+from minigan.ops.elementwise import (  # noqa: F401
+    Exp, LeakyReLU, Log, LogSigmoid, ReLU, Sigmoid, Softplus, Tanh,
+    exp, leaky_relu, log, log_sigmoid, relu, sigmoid, sigmoid_and_complement, softplus, tanh,
+)
+from minigan.ops.reductions import Max, Mean, Sum, max, mean, sum  # noqa: F401
+from minigan.ops.shapes import Concat, Index, Reshape, Take, Transpose, concat, getitem, reshape, transpose  # noqa: F401
