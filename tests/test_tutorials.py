@@ -89,12 +89,12 @@ CLAIMS = {
         "min_modes_slow_G": ((0, 8), (7, 8)),
         "grid_modes_covered": ((0, 25), (20, 25)),  # section 4's grid run (25 modes)
     },
-    "09_images.py": {
+    "12_images.py": {
         "noise_classes_covered": ((5, 10), (5, 10)),  # "noise covers classes too (all 10 here)"
         "frechet_over_noise": ((0.0, 0.5), (0.0, 0.05)),  # "well below it: about 0.015 in the full run"
         "classes_covered": ((7, 10), (10, 10)),  # "all 10 in the full run"
     },
-    "10_the_gpu.py": {  # without a GPU it prints gpu_available = 0 instead (see below)
+    "15_the_gpu.py": {  # without a GPU it prints gpu_available = 0 instead (see below)
         "numpy_cupy_max_abs_difference": ((0.0, 1e-4), (0.0, 1e-4)),
     },
 }
@@ -107,7 +107,7 @@ SECONDS = {
     "03_gradient_checking.py": (2, 2), "04_layers_and_mlps.py": (2, 3),
     "05_the_minimax_game.py": (3, 3), "06_optimal_discriminator.py": (2, 10),
     "07_algorithm1_1d.py": (4, 8), "08_two_dims_and_mode_collapse.py": (10, 240),
-    "09_images.py": (5, 25), "10_the_gpu.py": (15, 60),
+    "12_images.py": (5, 25), "15_the_gpu.py": (15, 60),
 }
 
 CHECK_LINE = re.compile(r"^CHECK (\w+) = (\S+)$", re.MULTILINE)
@@ -119,7 +119,7 @@ def tutorial_files():
 
 def run_tutorial(name, tmp_path, fast=True):
     env = dict(os.environ, MPLBACKEND="Agg", MINIGAN_FIGURES=str(tmp_path / "figures"),
-               MINIGAN_CACHE=str(tmp_path / "cache"))  # tutorial 09's classifier: trained afresh, nothing in ~/.cache
+               MINIGAN_CACHE=str(tmp_path / "cache"))  # tutorial 12's classifier: trained afresh, nothing in ~/.cache
     env.pop("MINIGAN_FAST", None)
     if fast:
         env["MINIGAN_FAST"] = "1"
@@ -142,7 +142,7 @@ def check_claims(name, tmp_path, fast):
     assert result.returncode == 0, f"{name} exited with {result.returncode}:\n{output[-3000:]}"
     printed = dict(CHECK_LINE.findall(result.stdout))
     assert printed, f"{name} printed no CHECK line:\n{output[-3000:]}"
-    if name == "10_the_gpu.py" and "gpu_available" in printed:
+    if name == "15_the_gpu.py" and "gpu_available" in printed:
         # on a machine without a GPU the tutorial explains itself and reports 0
         assert float(printed["gpu_available"]) == 0.0 and not minigan.gpu_available(), \
             "a GPU is here but the tutorial did not use it"

@@ -161,7 +161,7 @@ print("saved", FIGURES / "01_same_seed_draws.png")
 #
 # `minigan.gpu_available()` is True when CuPy is installed and sees a CUDA device;
 # `get_backend("auto")` then picks `"cupy"`, otherwise `"numpy"`. Installing CuPy is on the
-# [Backends](../docs/backends.md) page; tutorial 10 times the GPU against the CPU.
+# [Backends](../docs/backends.md) page; tutorial 15 times the GPU against the CPU.
 
 # %%
 print("GPU available:", minigan.gpu_available(), "-> 'auto' means", minigan.get_backend("auto").name)

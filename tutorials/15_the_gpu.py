@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 10 · The GPU: the same training on CuPy, and a timing table
+# # 15 · The GPU: the same training on CuPy, and a timing table
 #
 # **What this teaches.** Nothing in minigan's models changes on a GPU: pass
 # `backend="cupy"` and the same code runs there, because every module asks its tensors for
@@ -13,7 +13,7 @@
 # longer. **Without a GPU** it explains what it would do and how to get one working, and
 # exits cleanly in a second.
 #
-# Builds on [09](09_images.py) and [01](01_arrays_and_backends.py). Installing CuPy, and the
+# Builds on [12](12_images.py) and [01](01_arrays_and_backends.py). Installing CuPy, and the
 # host/device traps, are on the [Backends](../docs/backends.md) page.
 
 # %%

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 09 · Images: 8x8 digits, sample grids, classes covered and the Fréchet distance
+# # 12 · Images: 8x8 digits, sample grids, classes covered and the Fréchet distance
 #
 # **What this teaches.** The same Algorithm 1 on images: 8x8 handwritten digits, 64 pixels
 # each. Images cannot be judged by eye at scale, so we measure: a small classifier (trained
@@ -149,7 +149,7 @@ print("share of each class among the samples:", np.round(np.bincount(predicted, 
 
 # %% [markdown]
 # The same run from the command line: `python -m minigan.demo --dataset digits` (add
-# `--backend cupy` on a GPU, tutorial 10). The 2014 paper trained on the 28x28 MNIST digits
+# `--backend cupy` on a GPU, tutorial 15). The 2014 paper trained on the 28x28 MNIST digits
 # with a larger generator (1200-unit layers) and a maxout discriminator; `data.mnist(path)`
 # and `gan.recipe("mnist")` are here for that, and take correspondingly longer on a CPU.
 #
