@@ -162,20 +162,41 @@ class GAN:
 
     def train_step(self) -> StepRecord:
         """One iteration of Algorithm 1: k steps of the discriminator, then one of the generator."""
-        G, D, p_data, p_z, k, m = self.G, self.D, self.p_data, self.p_z, self.k, self.m
+        G, D, p_data, p_z, k, m = self.G, self.D, self.p_data, self.p_z, self.k, self.m  # the paper's names
         # BEGIN SOLUTION A3.1
         for _ in range(k):                                        # k discriminator steps
-            x = self.sample(p_data, m)                            # m examples x ~ p_data      (m, dim)
-            z = self.sample(p_z, m)                               # m noise samples z ~ p_z    (m, noise_dim)
-            real, fake = D(x), D(G(z).detach())                   # logits (m, 1); detach: no gradient to G
-            loss_D = losses.discriminator_loss(real, fake)        # = -V(D, G)
-            update(self.opt_D, loss_D)                            # descending -V ascends V
-        z = self.sample(p_z, m)                                   # fresh noise for the generator's step
-        loss_G = losses.generator_loss(D(G(z)), form=self.loss)   # log(1 - D(G(z))) or -log D(G(z))
-        update(self.opt_G, loss_G)                                # opt_G moves G only
+            loss_D, real, fake = self.discriminator_step()        # each on a fresh minibatch
+        loss_G = self.generator_step()                            # then one generator step
         # END SOLUTION
         self.step += 1
         return self.record(loss_D, loss_G, real, fake)
+
+    def discriminator_step(self):
+        """One update of D on a fresh minibatch: returns (loss_D, real logits, fake logits).
+
+        Algorithm 1's inner step: sample m examples and m noise vectors, descend L_D = -V
+        (ascending V). ``train_step`` calls it k times; called alone it moves D and nothing
+        else (``self.step`` counts whole iterations only).
+        """
+        G, D, p_data, p_z, m = self.G, self.D, self.p_data, self.p_z, self.m
+        x = self.sample(p_data, m)                                # m examples x ~ p_data      (m, dim)
+        z = self.sample(p_z, m)                                   # m noise samples z ~ p_z    (m, noise_dim)
+        real, fake = D(x), D(G(z).detach())                       # logits (m, 1); detach: no gradient to G
+        loss_D = losses.discriminator_loss(real, fake)            # = -V(D, G)
+        update(self.opt_D, loss_D)                                # descending -V ascends V
+        return loss_D, real, fake
+
+    def generator_step(self) -> Tensor:
+        """One update of G on fresh noise, D held fixed: returns the generator's loss.
+
+        Algorithm 1's last line: sample m noise vectors and descend G's loss
+        (log(1 - D(G(z))), or -log D(G(z)) for the non-saturating form).
+        """
+        G, D, p_z, m = self.G, self.D, self.p_z, self.m
+        z = self.sample(p_z, m)                                   # fresh noise for the generator's step
+        loss_G = losses.generator_loss(D(G(z)), form=self.loss)   # log(1 - D(G(z))) or -log D(G(z))
+        update(self.opt_G, loss_G)                                # opt_G moves G only
+        return loss_G
 
     def sample(self, distribution, m: int) -> Tensor:
         """A fresh minibatch of m draws from ``distribution``, as a Tensor (no gradient)."""
