@@ -11,6 +11,7 @@ The ops live in four files by kind; every name is importable from ``minigan.ops`
 - reductions.py   sum, mean, max over axes
 - shapes.py       reshape, transpose, concatenation, indexing
 - elementwise.py  exp, log, tanh, the sigmoid family, the rectifiers
+- softmax.py      softmax, log_softmax; one_hot and argmax (no gradient: they cut the graph)
 """
 # every name, re-exported: minigan.ops.Mul, minigan.ops.sigmoid, ...
 from minigan.ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub, add, div, matmul, mul, neg, pow, sub  # noqa: F401
@@ -20,3 +21,4 @@ from minigan.ops.elementwise import (  # noqa: F401
 )
 from minigan.ops.reductions import Max, Mean, Sum, max, mean, sum  # noqa: F401
 from minigan.ops.shapes import Concat, Index, Reshape, Take, Transpose, concat, getitem, reshape, transpose  # noqa: F401
+from minigan.ops.softmax import LogSoftmax, Softmax, argmax, log_softmax, one_hot, softmax  # noqa: F401
