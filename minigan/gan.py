@@ -122,6 +122,7 @@ class GAN:
         self.k = _check_int("k", k, 1)
         self.m = _check_int("m", m, 1)
         self.loss = loss
+        self.d_form = losses.DISCRIMINATOR_FORM[loss]   # the discriminator's loss that goes with it
         self.rng = rng
         self.check_every = _check_int("check_every", check_every, 1)
         self.config = config
@@ -182,7 +183,7 @@ class GAN:
         x = self.sample(p_data, m)                                # m examples x ~ p_data      (m, dim)
         z = self.sample(p_z, m)                                   # m noise samples z ~ p_z    (m, noise_dim)
         real, fake = D(x), D(G(z).detach())                       # logits (m, 1); detach: no gradient to G
-        loss_D = losses.discriminator_loss(real, fake)            # = -V(D, G)
+        loss_D = losses.discriminator_loss(real, fake, form=self.d_form)   # = -V(D, G) for the "gan" form
         update(self.opt_D, loss_D)                                # descending -V ascends V
         return loss_D, real, fake
 

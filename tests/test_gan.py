@@ -224,7 +224,7 @@ def test_config_round_trips_through_a_dict():
     ("k", 0, "k: got 0, wanted a positive integer"),
     ("lr", -1.0, "lr: got -1.0, wanted a positive number"),
     ("dataset", "moons", "dataset: got 'moons'"),
-    ("loss", "hinge", "loss: got 'hinge'"),
+    ("loss", "wasserstein", "loss: got 'wasserstein'"),
     ("momentum", 1.0, r"momentum: got 1.0, wanted a number in \[0, 1\)"),
     ("g_hidden", (0,), r"g_hidden\[0\]: got 0"),
 ])
