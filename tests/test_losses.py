@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from strategies import BACKENDS, float32_logits
@@ -38,6 +38,13 @@ NUMPY_LOSSES = {
     "generator_minimax": lambda r, f: np.mean(np.log(1 - np_sigmoid(f))),
     "generator_non_saturating": lambda r, f: -np.mean(np.log(np_sigmoid(f))),
     "bce_with_logits": lambda r, f: np.mean(-f * np.log(np_sigmoid(r)) - (1 - f) * np.log(1 - np_sigmoid(r))),
+    # the later forms, on D's raw outputs (the issue's formulas, written out)
+    "discriminator_lsgan": lambda r, f: 0.5 * np.mean((r - 1) ** 2) + 0.5 * np.mean(f**2),
+    "discriminator_wgan": lambda r, f: np.mean(f) - np.mean(r),
+    "discriminator_hinge": lambda r, f: np.mean(np.maximum(1 - r, 0)) + np.mean(np.maximum(1 + f, 0)),
+    "generator_lsgan": lambda r, f: 0.5 * np.mean((f - 1) ** 2),
+    "generator_wgan": lambda r, f: -np.mean(f),
+    "generator_hinge": lambda r, f: -np.mean(f),
 }
 
 # the same losses through autograd's primitive ops (log, sigmoid, mean): finite for moderate logits
@@ -47,6 +54,12 @@ PRIMITIVE_LOSSES = {
     "generator_minimax": lambda r, f: ops.mean(ops.log(1.0 - ops.sigmoid(f))),
     "generator_non_saturating": lambda r, f: -ops.mean(ops.log(ops.sigmoid(f))),
     "bce_with_logits": lambda r, f: ops.mean(-f * ops.log(ops.sigmoid(r)) - (1.0 - f) * ops.log(1.0 - ops.sigmoid(r))),
+    "discriminator_lsgan": lambda r, f: 0.5 * ops.mean((r - 1.0) ** 2) + 0.5 * ops.mean(f**2),
+    "discriminator_wgan": lambda r, f: ops.mean(f) - ops.mean(r),
+    "discriminator_hinge": lambda r, f: ops.mean(ops.relu(1.0 - r)) + ops.mean(ops.relu(1.0 + f)),
+    "generator_lsgan": lambda r, f: 0.5 * ops.mean((f - 1.0) ** 2),
+    "generator_wgan": lambda r, f: -ops.mean(f),
+    "generator_hinge": lambda r, f: -ops.mean(f),
 }
 
 # the fused ops under test; every entry takes (real, fake) (bce: (logits, targets))
@@ -56,7 +69,22 @@ FUSED_LOSSES = {
     "generator_minimax": lambda r, f: losses.generator_loss(f, form="minimax"),
     "generator_non_saturating": lambda r, f: losses.generator_loss(f, form="non_saturating"),
     "bce_with_logits": losses.bce_with_logits,
+    "discriminator_lsgan": lambda r, f: losses.discriminator_loss(r, f, form="lsgan"),
+    "discriminator_wgan": lambda r, f: losses.discriminator_loss(r, f, form="wgan"),
+    "discriminator_hinge": lambda r, f: losses.discriminator_loss(r, f, form="hinge"),
+    "generator_lsgan": lambda r, f: losses.generator_loss(f, form="lsgan"),
+    "generator_wgan": lambda r, f: losses.generator_loss(f, form="wgan"),
+    "generator_hinge": lambda r, f: losses.generator_loss(f, form="hinge"),
 }
+
+
+def test_every_form_is_in_the_tables():
+    """A form added to minigan.losses without its three-way tests fails here."""
+    d_forms = {"gan" if name == "discriminator_loss" else name.removeprefix("discriminator_")
+               for name in FUSED_LOSSES if name.startswith("discriminator_")}
+    g_forms = {name.removeprefix("generator_") for name in FUSED_LOSSES if name.startswith("generator_")}
+    assert d_forms == set(losses.DISCRIMINATOR_FORMS) and g_forms == set(losses.GENERATOR_FORMS)
+    assert set(FUSED_LOSSES) == set(NUMPY_LOSSES) == set(PRIMITIVE_LOSSES)
 
 
 @st.composite
@@ -111,6 +139,8 @@ def test_closed_form_gradient_matches_autograd_through_primitive_ops(backend, na
 @given(pair=logit_pair(low=-20.0, high=20.0))
 def test_closed_form_gradient_matches_finite_differences(backend, name, pair):
     a, b = inputs_for(name, pair)
+    if "hinge" in name:  # finite differences need the scores off the hinge's kinks at +-1
+        assume(np.all(np.abs(np.abs(a) - 1.0) > 1e-3) and np.all(np.abs(np.abs(b) - 1.0) > 1e-3))
     if name.startswith("generator"):  # one input: the fake logits
         assert gradcheck(lambda f: FUSED_LOSSES[name](None, f), [host_tensor(b, backend, True)])
     else:
@@ -143,6 +173,27 @@ def test_discriminator_loss_is_minus_value_and_is_bce_on_labels(backend):
     assert loss_d == pytest.approx(losses.bce_with_logits(r, 1.0).item() + losses.bce_with_logits(f, 0.0).item())
     # the non-saturating generator loss is BCE with the fakes labelled real
     assert losses.generator_loss(f).item() == pytest.approx(losses.bce_with_logits(f, 1.0).item())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_what_each_later_form_asks_of_d_and_g(backend):
+    """The hinge's margin, the critic's constant gradient, LSGAN's targets, exactly."""
+    be = minigan.get_backend(backend)
+    r, f = host_tensor([2.0, 0.5], backend, True), host_tensor([-3.0, 0.0], backend, True)
+    loss = losses.discriminator_loss(r, f, form="hinge")
+    loss.backward()
+    assert loss.item() == pytest.approx((0 + 0.5) / 2 + (0 + 1) / 2)
+    assert be.to_host(r.grad).tolist() == [0.0, -0.5] and be.to_host(f.grad).tolist() == [0.0, 0.5]  # past the margin: 0
+    r, f = host_tensor([5.0, -7.0], backend, True), host_tensor([1.0, 2.0, 3.0], backend, True)
+    losses.discriminator_loss(r, f, form="wgan").backward()
+    assert be.to_host(r.grad).tolist() == [-0.5, -0.5] and np.allclose(be.to_host(f.grad), 1 / 3)
+    # LSGAN: the generator's gradient grows with the distance to the real label, 1
+    for a_f, wanted in ((0.0, -1.0), (-4.0, -5.0), (1.0, 0.0)):
+        g = host_tensor([a_f], backend, True)
+        losses.generator_loss(g, form="lsgan").backward()
+        assert float(be.to_host(g.grad)[0]) == wanted
+    r, f = host_tensor([1.0], backend), host_tensor([0.0], backend)
+    assert losses.discriminator_loss(r, f, form="lsgan").item() == 0.0   # D on its targets: real 1, fake 0
 
 
 # ---- extreme logits: finite values and gradients ---------------------------------------------
@@ -267,8 +318,10 @@ def test_bad_inputs_get_clear_errors():
         losses.generator_loss(host_tensor(0.5, "numpy"))
     with pytest.raises(TypeError, match="fake_logits: got dtype float32, wanted real_logits' dtype float64"):
         losses.discriminator_loss(ok, host_tensor([0.1], "numpy", dtype="float32"))
-    with pytest.raises(ValueError, match="form: got 'wasserstein'"):
+    with pytest.raises(ValueError, match="form: got 'wasserstein', wanted one of non_saturating, minimax, lsgan"):
         losses.generator_loss(ok, form="wasserstein")
+    with pytest.raises(ValueError, match="form: got 'non_saturating', wanted one of gan, lsgan, wgan, hinge"):
+        losses.discriminator_loss(ok, ok, form="non_saturating")   # a generator's form
     with pytest.raises(ValueError, match="targets: got shape"):
         losses.bce_with_logits(ok, host_tensor([1.0], "numpy"))
     with pytest.raises(ValueError, match="targets: got 2"):
