@@ -10,6 +10,8 @@ Running ops builds a directed acyclic graph from the inputs to the output. ``bac
 visits it in reverse topological order (every tensor after all the tensors that use it)
 and applies each op's hand-written vector-Jacobian product (VJP): given dL/dy it returns
 dL/dx for each input x. Where a tensor feeds several ops, their contributions add up.
+This file holds the Tensor, the op interface and the order of the walk; the walk itself,
+and ``minigan.grad`` with its differentiable (create_graph) form, is minigan/backprop.py.
 """
 from __future__ import annotations
 
@@ -52,7 +54,16 @@ class Context:
         self.needs_grad = ()
 
     def save(self, *arrays):
+        """Keep arrays for the backward: the op's inputs, its output, or constants (a mask).
+
+        Save nothing else computed from an input: a recorded backward (create_graph) swaps
+        each saved input and output for its tensor, and would take anything else as a constant.
+        """
         self.saved = arrays
+
+    def run(self, op, *arrays, **settings):
+        """Another op's forward, on arrays (a VJP that is itself an op: Index's is Scatter)."""
+        return op.forward(Context(self.backend), *arrays, **settings)
 
 
 class Op:
@@ -79,11 +90,12 @@ def unbroadcast(grad, shape):
     """Sum ``grad`` down to ``shape``: the VJP of broadcasting.
 
     Broadcasting copies an input along new leading axes and along axes of length 1, so
-    the gradient is the sum over those copies.
+    the gradient is the sum over those copies. ``grad`` is an array, or a Tensor in a
+    recorded backward (create_graph), where the sums are minigan's own ops.
     """
-    if grad.shape == shape:
+    if tuple(grad.shape) == tuple(shape):
         return grad
-    xp = backend_of(grad).xp
+    xp = _ops if isinstance(grad, Tensor) else backend_of(grad).xp
     extra = grad.ndim - len(shape)
     if extra:
         grad = xp.sum(grad, axis=tuple(range(extra)))
@@ -185,78 +197,17 @@ class Tensor:
         data = backend.asarray(self.numpy())
         return Tensor(data, backend, requires_grad=self.requires_grad)
 
-    def backward(self, grad=None, retain_graph: bool = False, inputs=None) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+    def backward(self, grad=None, retain_graph=None, inputs=None, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (minigan/backprop.py walks the graph).
 
         ``grad`` is dL/d(self): omitted for a one-element tensor (taken as 1), required
         otherwise. ``inputs``: only these leaves get a gradient (e.g. the parameters one
         optimizer moves); the work for the others is skipped. The graph is freed
-        afterwards unless ``retain_graph=True``.
+        afterwards unless ``retain_graph=True``. ``create_graph=True`` records the pass
+        itself, so each ``.grad`` is a Tensor that can be differentiated again (and the
+        graph is kept unless ``retain_graph=False``).
         """
-        if not self.requires_grad:
-            raise RuntimeError("backward(): this tensor does not require grad (no input had requires_grad=True)")
-        xp = self.backend.xp
-        if grad is None:
-            if self.size != 1:
-                raise ValueError(f"backward(): got no grad for a tensor of shape {self.shape}; pass grad= of that shape")
-            grad = xp.ones(self.data.shape, dtype=self.data.dtype)
-        else:
-            if isinstance(grad, Tensor):
-                if grad.backend is not self.backend:
-                    raise ValueError(
-                        f"backward(): got grad on backend {grad.backend.name!r}, wanted {self.backend.name!r}"
-                    )
-                grad = grad.data
-            grad = self.backend.asarray(grad, dtype=self.data.dtype)  # same dtype as self: no promotion
-            if tuple(grad.shape) != self.shape:
-                raise ValueError(f"backward(): got grad of shape {tuple(grad.shape)}, wanted {self.shape}")
-        order = topological_order(self)
-        wanted = _leading_to(order, _check_inputs(inputs))
-        grads = {id(self): grad}
-        for node in reversed(order):  # every node after all the nodes that use it
-            grad_node = grads.pop(id(node), None)
-            if grad_node is None:
-                continue
-            if node._op is None:  # a leaf: keep its gradient
-                node.grad = grad_node if node.grad is None else node.grad + grad_node
-                continue
-            node._ctx.needs_grad = tuple([id(parent) in wanted for parent in node._parents])
-            grads_in = node._op.backward(node._ctx, grad_node)
-            if not isinstance(grads_in, tuple):
-                grads_in = (grads_in,)
-            for parent, grad_parent in zip(node._parents, grads_in):
-                if grad_parent is None or id(parent) not in wanted:
-                    continue
-                # a backward that leaked another library's array fails here, not later;
-                # NumPy scalars from full reductions become 0-d arrays
-                grad_parent = node.backend.check(grad_parent)
-                key = id(parent)
-                grads[key] = grad_parent if key not in grads else grads[key] + grad_parent
-            if not retain_graph:
-                node._op, node._ctx, node._parents = _Freed, None, ()
-
-
-def _check_inputs(inputs):
-    """``backward(inputs=...)``: None, or leaves that require grad."""
-    if inputs is None:
-        return None
-    inputs = list(inputs)
-    for i, t in enumerate(inputs):
-        if not isinstance(t, Tensor) or not t.requires_grad or not t.is_leaf:
-            raise ValueError(f"inputs[{i}]: got {t!r:.60}, wanted a leaf Tensor with requires_grad=True")
-    return inputs
-
-
-def _leading_to(order: list, inputs) -> set:
-    """The ids of the tensors in ``order`` that a gradient must reach: all of them, or
-    (with ``inputs``) those inputs and every tensor computed from one of them."""
-    if inputs is None:
-        return {id(node) for node in order}
-    wanted = {id(t) for t in inputs}
-    for node in order:  # parents come first, so each node's parents are already decided
-        if any(id(parent) in wanted for parent in node._parents):
-            wanted.add(id(node))
-    return wanted
+        _backprop.backward(self, grad, retain_graph=retain_graph, inputs=inputs, create_graph=create_graph)
 
 
 def topological_order(root: Tensor) -> list:
@@ -358,4 +309,5 @@ def _all_ints(values) -> bool:
     return True
 
 
-from minigan import ops as _ops  # noqa: E402  (ops builds on Tensor; imported last on purpose)
+from minigan import backprop as _backprop  # noqa: E402  (both build on Tensor; imported last on purpose)
+from minigan import ops as _ops  # noqa: E402

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigan.autograd import Tensor, no_grad
+from minigan import ops
+from minigan.autograd import Tensor
+from minigan.backprop import grad
 
 
 class GradcheckError(AssertionError):
@@ -37,6 +39,43 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, directions=None, seed=
     Returns True, or raises GradcheckError naming the input, the worst index (or
     direction), the analytic and the numeric value.
     """
+    return _check(fn, inputs, eps, atol, rtol, directions, seed, names, second_order=False)
+
+
+def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, directions=None, seed=0, names=None):
+    """Check the second derivatives of ``fn``: the gradient of its gradient (double backprop).
+
+    For a fixed random cotangent v, the first derivative h(x) = v^T J(x) = grad <v, fn(x)>
+    is itself a function of the inputs. Its VJP comes from a recorded backward
+    (``minigan.grad(..., create_graph=True)``) and is compared, as in ``gradcheck``, with
+    central finite differences of h, each h computed by an ordinary backward. Same
+    arguments and result as ``gradcheck``.
+    """
+    rng = np.random.default_rng(seed)
+
+    def first_derivative(*xs):
+        """h(x) = grad <v, fn(x)> with respect to every input that requires grad, flattened."""
+        out = fn(*xs)
+        v = Tensor(out.backend.asarray(cotangent(out.shape), dtype=out.dtype), out.backend)
+        wanted = [x for x in xs if x.requires_grad]
+        grads = grad(out, wanted, grad_outputs=v, create_graph=True, allow_unused=True)
+        pieces = [ops.reshape(g if g is not None else Tensor(x.xp.zeros(x.shape, dtype=x.dtype), x.backend), (-1,))
+                  for g, x in zip(grads, wanted)]
+        return ops.concat(pieces) if len(pieces) > 1 else pieces[0]
+
+    shapes = {}
+
+    def cotangent(shape):  # one fixed v per output shape, the same at every perturbed point
+        if shape not in shapes:
+            shapes[shape] = rng.standard_normal(shape)
+        return shapes[shape]
+
+    return _check(first_derivative, inputs, eps, atol, rtol, directions, seed + 1, names, second_order=True)
+
+
+def _check(fn, inputs, eps, atol, rtol, directions, seed, names, second_order):
+    """gradcheck's body. ``second_order``: fn differentiates its inputs itself, so the
+    finite differences call it on inputs that require grad."""
     if not eps > 0:
         raise ValueError(f"eps: got {eps!r}, wanted a positive number")
     if not (atol >= 0 and rtol >= 0):
@@ -58,12 +97,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, directions=None, seed=
     leaves = [Tensor(backend.asarray(h), backend, requires_grad=t.requires_grad) for h, t in zip(hosts, inputs)]
     out = fn(*leaves)
     v = rng.standard_normal(out.shape)
-    out.backward(backend.asarray(v, dtype=out.dtype))
+    if out.requires_grad or not second_order:  # a first derivative may be constant: then its own is 0
+        out.backward(backend.asarray(v, dtype=out.dtype))
 
     def f(values) -> float:
-        """<v, fn(values)> with no graph recorded."""
-        with no_grad():
-            y = fn(*[Tensor(backend.asarray(h), backend, requires_grad=False) for h in values])
+        """<v, fn(values)>. Not under no_grad(): fn may take a gradient itself (a penalty)."""
+        y = fn(*[Tensor(backend.asarray(h), backend, requires_grad=second_order and t.requires_grad)
+                 for h, t in zip(values, inputs)])
         return float(np.sum(y.numpy() * v))
 
     for i, (t, leaf) in enumerate(zip(inputs, leaves)):
@@ -80,6 +120,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, directions=None, seed=
         a_values = np.array([float(np.sum(analytic * u)) for u in steps])
         compare_gradient(names[i], a_values, numeric_directional(f, hosts, i, steps, eps), labels, atol, rtol)
     return True
+
 
 
 def element_steps(shape):

@@ -70,10 +70,16 @@ class Optimizer:
             p.grad = None
 
     def with_grads(self):
-        """(parameter, index) for each parameter that has a gradient (others are skipped)."""
+        """(parameter, index) for each parameter that has a gradient (others are skipped).
+
+        A gradient left as a Tensor by ``backward(create_graph=True)`` is replaced by its
+        array: a step uses the value, never the graph behind it.
+        """
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
+            if isinstance(p.grad, Tensor):
+                p.grad = p.grad.data
             if p.backend is not self.backend:
                 raise ValueError(
                     f"params[{i}]: moved to backend {p.backend.name!r} after the optimizer was made on "

@@ -61,9 +61,9 @@ A1 = Assignment(
         Part("A1.5", "Log.backward", 1, "checks_autograd:check_log",
              "what is the derivative of log(x), and which array did forward save for you?"),
         Part("A1.6", "Sigmoid.backward", 2, "checks_autograd:check_sigmoid",
-             "can you write the derivative of sigmoid(x) with nothing but what forward saved, y = "
-             "sigmoid(x) and one_minus_y = 1 - y? why is the saved one_minus_y better than 1.0 - y once y "
-             "rounds to 1?"),
+             "can you write the derivative of sigmoid(x) with nothing but what the line above the "
+             "region gives you, y = sigmoid(x) and one_minus_y = sigmoid(-x) = 1 - y? why is one_minus_y "
+             "better than 1.0 - y once y rounds to 1?"),
         Part("A1.7", "ReLU.backward", 2, "checks_autograd:check_relu",
              "where is max(x, 0) flat and where does it have slope 1? what did forward save to tell the "
              "two apart? (xp.where)"),

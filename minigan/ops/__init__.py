@@ -9,16 +9,25 @@ The ops live in four files by kind; every name is importable from ``minigan.ops`
 
 - arithmetic.py   +, -, *, /, negation, powers, the matrix product
 - reductions.py   sum, mean, max over axes
-- shapes.py       reshape, transpose, concatenation, indexing
-- elementwise.py  exp, log, tanh, the sigmoid family, the rectifiers
+- shapes.py       reshape, transpose, broadcasting, concatenation, indexing
+- elementwise.py  exp, log, tanh, the sigmoid family, the rectifiers, where
 - softmax.py      softmax, log_softmax; one_hot and argmax (no gradient: they cut the graph)
+
+The backward passes are written with ``ctx.xp``: the array library (NumPy, CuPy) on the
+default path, and this package itself under ``backward(create_graph=True)``, whose
+gradients are then Tensors with a graph of their own (docs/math/ops.md#second-derivatives).
+So this package also offers the array API's names those passes use: ``permute_dims``,
+``matrix_transpose``, ``broadcast_to``, ``where``.
 """
 # every name, re-exported: minigan.ops.Mul, minigan.ops.sigmoid, ...
 from minigan.ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub, add, div, matmul, mul, neg, pow, sub  # noqa: F401
 from minigan.ops.elementwise import (  # noqa: F401
-    Exp, LeakyReLU, Log, LogSigmoid, ReLU, Sigmoid, Softplus, Tanh,
-    exp, leaky_relu, log, log_sigmoid, relu, sigmoid, sigmoid_and_complement, softplus, tanh,
+    Exp, LeakyReLU, Log, LogSigmoid, ReLU, Sigmoid, Softplus, Tanh, Where,
+    exp, leaky_relu, log, log_sigmoid, relu, sigmoid, sigmoid_and_complement, softplus, tanh, where,
 )
 from minigan.ops.reductions import Max, Mean, Sum, max, mean, sum  # noqa: F401
-from minigan.ops.shapes import Concat, Index, Reshape, Take, Transpose, concat, getitem, reshape, transpose  # noqa: F401
+from minigan.ops.shapes import (  # noqa: F401
+    AddAt, BroadcastTo, Concat, Index, Reshape, Scatter, Take, Transpose,
+    broadcast_to, concat, getitem, matrix_transpose, permute_dims, reshape, transpose,
+)
 from minigan.ops.softmax import LogSoftmax, Softmax, argmax, log_softmax, one_hot, softmax  # noqa: F401

@@ -1,13 +1,16 @@
-"""The elementwise functions: exp, log, tanh, the sigmoid family and the rectifiers.
+"""The elementwise functions: exp, log, tanh, the sigmoid family, the rectifiers and where.
 
-Each derivative is written with what the forward saved (its output, or a mask), so the
-backward needs no second pass over the input.
+Each derivative is written with what the forward saved: its input, its output, or a mask.
+Under ``backward(create_graph=True)`` the saved input and output are the graph's own
+tensors and a mask is a constant, so the same lines give a differentiable gradient
+(a mask's derivative is 0 wherever it is defined).
 """
 from __future__ import annotations
 
 import numbers
 
-from minigan.autograd import Op, apply
+from minigan.autograd import Op, Tensor, apply, unbroadcast
+from minigan.ops.arithmetic import _pair  # a number on either side becomes a constant tensor
 
 
 class Exp(Op):
@@ -72,6 +75,8 @@ def sigmoid_and_complement(xp, x):
     sum keeps only tanh's rounding error: 0 from x = -20 in float32, where the truth is 2.1e-9.)
     docs/math/ops.md#sigmoid; benchmarks/sigmoid_accuracy.py measures both forms.
     """
+    if isinstance(x, Tensor):  # a differentiable backward (create_graph): the recorded ops
+        return sigmoid(x), sigmoid(-x)
     e = xp.exp(-xp.abs(x))  # in [0, 1]: exp of a non-positive number
     large = 1.0 / (1.0 + e)  # sigmoid(|x|)
     small = e * large  # sigmoid(-|x|) = e / (1 + e)
@@ -82,19 +87,20 @@ def sigmoid_and_complement(xp, x):
 class Sigmoid(Op):
     """y = sigmoid(x) = 1 / (1 + exp(-x)).
 
-    VJP: grad_x = grad_y * y * (1 - y), with 1 - y = sigmoid(-x) saved by the forward
+    VJP: grad_x = grad_y * y * (1 - y), with 1 - y = sigmoid(-x) computed from the saved x
          (1.0 - y would be 0 wherever y rounds to 1, and the gradient with it)
     """
 
     @staticmethod
     def forward(ctx, x):
-        y, one_minus_y = sigmoid_and_complement(ctx.xp, x)  # exp(-|x|) form: exact, no overflow
-        ctx.save(y, one_minus_y)
+        y, _ = sigmoid_and_complement(ctx.xp, x)  # exp(-|x|) form: exact, no overflow
+        ctx.save(x)
         return y
 
     @staticmethod
     def backward(ctx, grad_y):
-        y, one_minus_y = ctx.saved
+        (x,) = ctx.saved
+        y, one_minus_y = sigmoid_and_complement(ctx.xp, x)  # (sigmoid(x), sigmoid(-x)), both exact
         # BEGIN SOLUTION A1.6
         return grad_y * y * one_minus_y
         # END SOLUTION
@@ -172,6 +178,26 @@ class LogSigmoid(Op):
         return grad_y * sigmoid_minus_x
 
 
+class Where(Op):
+    """y = a where condition, else b  (condition: a constant boolean array).
+
+    VJP: grad_a = grad_y where condition, else 0;  grad_b = grad_y where not, else 0
+         (each summed back to its input's shape)
+    """
+
+    @staticmethod
+    def forward(ctx, a, b, condition):
+        ctx.condition, ctx.shapes = condition, (a.shape, b.shape)
+        return ctx.xp.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        shape_a, shape_b = ctx.shapes
+        grad_a = ctx.xp.where(ctx.condition, grad_y, 0.0)
+        grad_b = ctx.xp.where(ctx.condition, 0.0, grad_y)
+        return unbroadcast(grad_a, shape_a), unbroadcast(grad_b, shape_b)
+
+
 # ---- the functions users call ----------------------------------------------------------------
 def exp(x): return apply(Exp, x)
 def log(x): return apply(Log, x)
@@ -186,3 +212,17 @@ def leaky_relu(x, slope=0.2):
     if not isinstance(slope, numbers.Real) or not 0 <= slope < 1:
         raise ValueError(f"slope: got {slope!r}, wanted a number in [0, 1)")
     return apply(LeakyReLU, x, slope=float(slope))
+
+
+def where(condition, a, b):
+    """a where ``condition`` is true, else b; a or b may be a Python number.
+
+    condition: a boolean Tensor or array (a constant: no gradient flows into it).
+    """
+    a, b = _pair(a, b)
+    if isinstance(condition, Tensor):
+        condition = condition.data
+    condition = a.backend.check(condition)
+    if not a.backend.xp.isdtype(condition.dtype, "bool"):
+        raise TypeError(f"condition: got dtype {condition.dtype}, wanted a boolean array")
+    return apply(Where, a, b, condition=condition)

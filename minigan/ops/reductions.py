@@ -58,19 +58,17 @@ class Max(Op):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        y = ctx.xp.max(x, axis=axis, keepdims=True)
-        ctx.save(x, y)
-        ctx.axis, ctx.keepdims = axis, keepdims
-        return y if keepdims else ctx.xp.max(x, axis=axis)
+        xp = ctx.xp
+        y = xp.max(x, axis=axis, keepdims=True)
+        is_max = xp.astype(x == y, x.dtype)                             # 1 at each maximum, 0 elsewhere
+        ctx.save(is_max / xp.sum(is_max, axis=axis, keepdims=True))   # a tie's share: a constant mask
+        ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
+        return y if keepdims else xp.max(x, axis=axis)
 
     @staticmethod
     def backward(ctx, grad_y):
-        x, y = ctx.saved
-        xp = ctx.xp
-        is_max = xp.astype(x == y, x.dtype)
-        count = xp.sum(is_max, axis=ctx.axis, keepdims=True)
-        grad_y = _expand(xp, grad_y, x.shape, ctx.axis, ctx.keepdims)
-        return is_max * (grad_y / count)
+        (share,) = ctx.saved
+        return share * _expand(ctx.xp, grad_y, ctx.shape, ctx.axis, ctx.keepdims)
 
 
 # ---- the functions users call ----------------------------------------------------------------

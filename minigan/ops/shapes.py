@@ -1,11 +1,16 @@
-"""The shape ops: reshape, transpose, concatenation and indexing. Their VJPs move grad_y back
-to where each input element went; none changes a value.
+"""The shape ops: reshape, transpose, broadcasting, concatenation and indexing. Their VJPs move
+grad_y back to where each input element went; none changes a value.
+
+Each VJP is itself a shape op (the reshape back, the inverse permutation, a sum, a slice), so
+under ``backward(create_graph=True)`` it is recorded like any other op. Indexing and its VJP
+come in adjoint pairs, each the other's backward: Index and Scatter, Take and AddAt; the
+backward runs its partner with ``ctx.run``, on arrays or recorded, as the pass wants.
 """
 from __future__ import annotations
 
 import numbers
 
-from minigan.autograd import Op, Tensor, apply
+from minigan.autograd import Op, Tensor, apply, unbroadcast
 
 
 class Reshape(Op):
@@ -35,6 +40,22 @@ class Transpose(Op):
         return ctx.xp.permute_dims(grad_y, ctx.inverse)
 
 
+class BroadcastTo(Op):
+    """y = x copied along new leading axes and along its axes of length 1, to ``shape``.
+
+    VJP: grad_x = grad_y summed over those copies (``unbroadcast``).
+    """
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return ctx.xp.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        return unbroadcast(grad_y, ctx.shape)
+
+
 class Concat(Op):
     """y = [x1, x2, ...] joined along axis.   VJP: grad_xi = the slice of grad_y where xi went."""
 
@@ -62,14 +83,30 @@ class Index(Op):
 
     @staticmethod
     def forward(ctx, x, index):
-        ctx.shape, ctx.dtype, ctx.index = x.shape, x.dtype, index
+        ctx.shape, ctx.index = x.shape, index
         return x[index]
 
     @staticmethod
     def backward(ctx, grad_y):
-        grad_x = ctx.xp.zeros(ctx.shape, dtype=ctx.dtype)
-        grad_x[ctx.index] = grad_y
-        return grad_x
+        return ctx.run(Scatter, grad_y, shape=ctx.shape, index=ctx.index)
+
+
+class Scatter(Op):
+    """y = zeros of ``shape``, with x written where ``index`` picks (Index's VJP).
+
+    VJP: grad_x = grad_y[index]   (Scatter and Index are each other's backward)
+    """
+
+    @staticmethod
+    def forward(ctx, x, shape, index):
+        ctx.index = index
+        y = ctx.xp.zeros(shape, dtype=x.dtype)
+        y[index] = x
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        return ctx.run(Index, grad_y, index=ctx.index)
 
 
 class Take(Op):
@@ -80,13 +117,29 @@ class Take(Op):
 
     @staticmethod
     def forward(ctx, x, indices):
-        ctx.shape, ctx.dtype, ctx.indices = x.shape, x.dtype, indices
+        ctx.shape, ctx.indices = x.shape, indices
         return ctx.xp.take(x, indices, axis=0)
 
     @staticmethod
     def backward(ctx, grad_y):
-        zeros = ctx.xp.zeros(ctx.shape, dtype=ctx.dtype)
-        return ctx.backend.add_at(zeros, ctx.indices, grad_y)
+        return ctx.run(AddAt, grad_y, shape=ctx.shape, indices=ctx.indices)
+
+
+class AddAt(Op):
+    """y = zeros of ``shape``, with row i of x added to row indices[i] (Take's VJP).
+
+    VJP: grad_x = grad_y[indices]   (AddAt and Take are each other's backward)
+    """
+
+    @staticmethod
+    def forward(ctx, x, shape, indices):
+        ctx.indices = indices
+        zeros = ctx.xp.zeros(shape, dtype=x.dtype)
+        return ctx.backend.add_at(zeros, indices, x)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        return ctx.run(Take, grad_y, indices=ctx.indices)
 
 
 # ---- the functions users call ----------------------------------------------------------------
@@ -97,6 +150,24 @@ def transpose(x, axes=None):
         if not in_range or sorted(a % x.ndim for a in axes) != list(range(x.ndim)):
             raise ValueError(f"axes: got {axes!r}, wanted None or a permutation of the {x.ndim} axes")
     return apply(Transpose, x, axes=axes)
+
+
+def permute_dims(x, axes):
+    """The array API's name for transpose with explicit axes (backward passes use it)."""
+    return transpose(x, axes)
+
+
+def matrix_transpose(x):
+    """Swap the last two axes: (..., m, n) -> (..., n, m)."""
+    if x.ndim < 2:
+        raise ValueError(f"x: got shape {x.shape}, wanted at least 2 axes")
+    axes = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
+    return apply(Transpose, x, axes=axes)
+
+
+def broadcast_to(x, shape):
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return apply(BroadcastTo, x, shape=shape)
 
 
 def reshape(x, shape):
