@@ -55,6 +55,19 @@ def test_closed_form_field_matches_autograd_through_minigans_losses(loss, genera
     assert np.allclose([v_theta, v_psi], autograd_field(game, theta, psi), rtol=1e-12, atol=1e-12)
 
 
+@given(theta=coordinates, psi=coordinates, gamma=st.floats(0.0, 5.0))
+def test_r1_term_matches_double_backprop_through_grad_x_of_D(theta, psi, gamma):
+    """R1 = gamma/2 |grad_x D(x_real)|^2, its psi-gradient by minigan.grad(create_graph=True)."""
+    D, _ = players(theta, psi)
+    x_real = minigan.tensor([[0.0]], requires_grad=True, backend="numpy", dtype="float64")
+    (grad_x,) = minigan.grad(D(x_real).sum(), x_real, create_graph=True)   # = psi, as a graph
+    r1 = 0.5 * gamma * (grad_x * grad_x).sum()
+    r1.backward(inputs=[D.weight])
+    plain = dirac_gan.vector_field(DiracGAN(), theta, psi)[1]
+    with_r1 = dirac_gan.vector_field(DiracGAN(gamma=gamma), theta, psi)[1]
+    assert with_r1 - plain == pytest.approx(-D.weight.grad.item(), rel=1e-12, abs=1e-12)
+
+
 @pytest.mark.parametrize("loss, generator", [("gan", "minimax"), ("gan", "non_saturating")])
 def test_instance_noise_field_is_the_expectation_of_the_sampled_one(loss, generator):
     """Quadrature against the batch mean of 200,000 noisy points through autograd, within 5 standard errors."""
