@@ -1,0 +1,73 @@
+"""The lab's "Save run": a run folder like the demo's, which ``gan.resume`` loads.
+
+    out/run-NNN/  run.json, history.csv, checkpoint.npz, metrics.json, losses.png,
+                  discriminator.png, samples.png, training.gif (and drawn.json for drawn data)
+
+The folder is always a new one made by ``runs.new_run_folder(out)``: the page cannot name a
+path, so a save writes only under the lab's ``--out``.
+
+    model = gan.resume("minigan-lab-runs/run-001/checkpoint.npz")   # preset data: ring, grid, gaussian1d
+    model = lab.saving.resume("minigan-lab-runs/run-001")           # any, drawn data included
+
+Drawn data is not one of GANConfig's datasets, so its run's config names the ring, whose
+networks it uses (same shapes); ``gan.resume`` then gives G, D, both optimizers and the
+generator's state exactly, with the ring as p_data. ``resume`` here also puts back the drawn
+points from drawn.json.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+from minigan import checkpoint, gan, metrics, results, runs
+from minigan.lab.settings import check_points, drawn_data, mode_centres
+
+DRAWN = "drawn.json"
+COMMAND = "minigan lab (save run)"
+
+
+def save_run(model, settings, columns: dict, snapshots: list, out: str) -> str:
+    """Write ``model`` (at its step, with its ``columns`` of history) into a new folder under ``out``."""
+    path = runs.new_run_folder(out)
+    if model.step > model.config.steps:     # the config's steps is the step to reach: at least this one
+        model.config = model.config.replace(steps=model.step)
+    with runs.RunFolder(path, model.run_id, COMMAND) as folder:
+        folder.save(model, columns)           # history.csv, then checkpoint.npz
+        files = list(runs.OUT_FILES[:1] + runs.OUT_FILES[2:])   # all the demo's but last-good.npz
+        if settings.dataset == "drawn":
+            with checkpoint.atomic_file(os.path.join(path, DRAWN), "w") as f:
+                json.dump({"run_id": model.run_id, "points": [list(p) for p in settings.points]}, f)
+                f.write("\n")
+            files.append(DRAWN)
+        samples = model.generate(metrics.N_SAMPLES, seed=settings.seed)
+        scores = score(model, settings, samples)
+        summary = {"run_id": model.run_id, "dataset": settings.dataset, "backend": model.backend.name,
+                   "steps": model.step, "seed": settings.seed, **scores, "saved_by": COMMAND,
+                   "lr_d": float(model.opt_D.lr), "lr_g": float(model.opt_G.lr), "config": model.config.to_dict()}
+        with checkpoint.atomic_file(os.path.join(path, "metrics.json"), "w") as f:
+            json.dump(summary, f, indent=2)
+            f.write("\n")
+        results.write_figures(model, columns, snapshots, samples, path)
+        folder.finish("saved", files=files)
+    return path
+
+
+def score(model, settings, samples) -> dict:
+    """The quality numbers metrics.json holds (the demo's; drawn data: modes of its clusters)."""
+    if settings.dataset != "drawn":
+        return results.measure(model, samples)
+    centres, std = mode_centres(settings, model.p_data)
+    found = metrics.mode_coverage(samples, centres, std)
+    return {"modes_covered": found.modes_covered, "modes_total": found.modes_total,
+            "high_quality_fraction": found.high_quality_fraction}
+
+
+def resume(folder: str) -> gan.GAN:
+    """The GAN saved in run folder ``folder``, with its drawn points as p_data if it has some."""
+    model = gan.resume(os.path.join(folder, runs.CHECKPOINT))
+    drawn = os.path.join(folder, DRAWN)
+    if os.path.exists(drawn):
+        with open(drawn) as f:
+            saved = json.load(f)
+        model.p_data = drawn_data(check_points(saved["points"]))
+    return model

@@ -1,0 +1,137 @@
+// minigan lab: the page's logic. One WebSocket to the server (token in the address); the
+// buttons and fields send commands, the server sends settings, frames, errors and "saved".
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const TOKEN = new URLSearchParams(location.search).get("token") || "";
+const lab = {
+  socket: null, settings: null, frame: null, fresh: false, points: [],
+  latest: {},                              // the newest of each number, for the overview
+  stats: { framesReceived: 0, framesShown: 0, shownTimes: [] },   // read by tests and benchmarks/lab.py
+};
+window.lab = lab;
+
+function send(command) {
+  if (lab.socket && lab.socket.readyState === WebSocket.OPEN) lab.socket.send(JSON.stringify(command));
+}
+
+function say(text, error = false) { $("message").textContent = text; $("message").className = error ? "error" : ""; }
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const socket = new WebSocket(`${scheme}//${location.host}/ws?token=${encodeURIComponent(TOKEN)}`);
+  lab.socket = socket;
+  socket.onopen = () => { $("connection").textContent = "connected"; $("connection").className = "badge on"; };
+  socket.onclose = () => { $("connection").textContent = "disconnected: is the lab still running?"; $("connection").className = "badge"; };
+  socket.onmessage = (event) => receive(JSON.parse(event.data));
+}
+
+function receive(message) {
+  if (message.type === "frame") {
+    lab.stats.framesReceived++;
+    if (message.run !== lab.run) { LabCharts.clear(); lab.run = message.run; }   // a new run: charts start again
+    if (message.overview) lab.overview = message.overview;
+    for (const r of message.records) Object.assign(lab.latest, r);
+    LabCharts.addRecords(message.records);
+    if (message.modes) {
+      LabCharts.add("modes", message.step, message.modes[0] / message.modes[1]);
+      LabCharts.add("hq", message.step, message.high_quality);
+      $("modes").textContent = `${message.modes[0]}/${message.modes[1]}`;
+      $("hq").textContent = message.high_quality.toFixed(2);
+    }
+    lab.frame = message; lab.fresh = true;
+  } else if (message.type === "settings") {
+    showSettings(message);
+  } else if (message.type === "saved") {
+    say(`saved: ${message.folder} (gan.resume loads its checkpoint.npz)`);
+  } else if (message.type === "error") {
+    say(message.message, true);
+    $("play").classList.remove("active");
+  }
+}
+
+// draw the newest frame once per screen refresh (a frame that arrived between two is skipped)
+function animate() {
+  if (lab.fresh) {
+    lab.fresh = false;
+    const f = lab.frame;
+    LabView.draw($("canvas"), f);
+    LabCharts.drawAll();
+    if (lab.overview) LabCharts.overview($("overview"), lab.overview, f, lab.latest);
+    $("step").textContent = String(f.step);
+    const now = performance.now(), times = lab.stats.shownTimes;
+    lab.stats.framesShown++; times.push(now);
+    while (times.length && times[0] < now - 1000) times.shift();
+    $("fps").textContent = String(times.length);
+  }
+  requestAnimationFrame(animate);
+}
+
+// ---- the settings ---------------------------------------------------------------------------
+const FIELDS = { "lr-d": "lr_d", "lr-g": "lr_g", optimizer: "optimizer", loss: "loss", k: "k", m: "m",
+                 noise: "noise", "noise-dim": "noise_dim", "g-hidden": "g_hidden", "d-hidden": "d_hidden", seed: "seed" };
+
+function fill(select, options) {
+  if (select.options.length === options.length) return;
+  select.innerHTML = "";
+  for (const o of options) { const e = document.createElement("option"); e.value = o; e.textContent = o; select.appendChild(e); }
+}
+
+function showSettings(message) {
+  const s = message.settings;
+  lab.settings = s; lab.points = s.points.slice();
+  fill($("dataset"), message.options.dataset); fill($("optimizer"), message.options.optimizer);
+  fill($("loss"), message.options.loss); fill($("noise"), message.options.noise);
+  $("dataset").value = s.dataset;
+  for (const [id, name] of Object.entries(FIELDS)) {
+    if (document.activeElement === $(id)) continue;     // do not overwrite what is being typed
+    $(id).value = Array.isArray(s[name]) ? s[name].join(",") : s[name];
+  }
+  $("draw-help").hidden = s.dataset !== "drawn";
+  $("python-code").textContent = message.code;
+}
+
+function value(id) {
+  const text = $(id).value.trim();
+  if (id === "g-hidden" || id === "d-hidden") return text === "" ? [] : text.split(",").map((w) => Number(w.trim()));
+  if ($(id).type === "number") return Number(text);
+  return text;
+}
+
+// ---- drawing your own data --------------------------------------------------------------------
+let drawing = false, lastX = 0, lastY = 0;   // a drag places a point every 6 pixels
+function place(event) {
+  if (!lab.settings || lab.settings.dataset !== "drawn") return;
+  const canvas = $("canvas"), rect = canvas.getBoundingClientRect();
+  const view = lab.frame ? lab.frame.view : [-3, 3];
+  lastX = event.clientX; lastY = event.clientY;
+  const p = LabView.toData(canvas, view, (event.clientX - rect.left) * canvas.width / rect.width,
+                           (event.clientY - rect.top) * canvas.height / rect.height);
+  lab.points.push([Math.round(p[0] * 1000) / 1000, Math.round(p[1] * 1000) / 1000]);
+  const ctx = canvas.getContext("2d"); ctx.fillStyle = "#263238";
+  ctx.beginPath(); ctx.arc(event.clientX - rect.left, event.clientY - rect.top, 3, 0, 2 * Math.PI); ctx.fill();
+}
+function sendPoints() { send({ cmd: "set", name: "points", value: lab.points }); }
+
+// ---- wiring ---------------------------------------------------------------------------------
+function wire() {
+  $("play").onclick = () => { send({ cmd: "play" }); $("play").classList.add("active"); };
+  $("pause").onclick = () => { send({ cmd: "pause" }); $("play").classList.remove("active"); };
+  for (const id of ["step-d", "step-g", "step-iter", "reset"]) {
+    $(id).onclick = () => { send({ cmd: id }); $("play").classList.remove("active"); };
+  }
+  $("save").onclick = () => { say("saving…"); send({ cmd: "save" }); };
+  $("show-python").onclick = () => { $("python").hidden = !$("python").hidden; };
+  $("dataset").onchange = () => send({ cmd: "dataset", value: $("dataset").value });
+  for (const [id, name] of Object.entries(FIELDS)) $(id).onchange = () => { say(""); send({ cmd: "set", name, value: value(id) }); };
+  for (const name of ["reals", "fakes", "heatmap", "manifold", "arrows"]) $("layer-" + name).onchange = () => { lab.fresh = !!lab.frame; };
+  const canvas = $("canvas");
+  canvas.onmousedown = (e) => { drawing = true; place(e); };
+  canvas.onmousemove = (e) => { if (drawing && Math.hypot(e.clientX - lastX, e.clientY - lastY) >= 6) place(e); };
+  window.addEventListener("mouseup", () => { if (drawing) { drawing = false; sendPoints(); } });
+  $("clear-points").onclick = () => { lab.points = []; sendPoints(); };
+}
+
+wire();
+connect();
+requestAnimationFrame(animate);

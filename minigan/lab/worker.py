@@ -1,0 +1,280 @@
+"""The lab's worker: one thread that owns the GAN, trains it, and builds the frames.
+
+The page's clicks arrive as commands (``Lab.post``: a thread-safe queue); the worker runs
+them between pieces of training, so the GAN is only ever touched by this one thread and no
+lock is needed. Training is the unchanged Algorithm 1: ``GAN.train`` (hence
+``GAN.train_step``) in short pieces while playing, ``GAN.discriminator_step`` and
+``GAN.generator_step`` for the slow-motion buttons.
+
+    lab = Lab(LabSettings(), publish=print_or_send, out="minigan-lab-runs")
+    lab.start()                          # the thread
+    lab.post({"cmd": "play"})
+    ...
+    lab.stop()
+
+``publish(message)`` gets each message for the page as a dict ("frame", "settings",
+"saved", "error"); it is called from the worker thread. A frame is built at most
+``FPS`` times a second, and only once the server says it has sent the last one
+(``frame_wanted``): a slow page gets fewer frames, never a queue of old ones, and
+training goes on meanwhile.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from minigan import callbacks, data, gan, optim, results
+from minigan.lab import saving, snippet
+from minigan.lab.frames import FrameBuilder
+from minigan.lab.settings import DATASETS, LIVE, OPTIMIZERS, NOISES, LabSettings, drawn_data
+from minigan import losses
+
+FPS = 30                   # frames a second at most
+PIECE_SECONDS = 0.01       # training runs in pieces this long, so a click waits at most about this
+COVERAGE_SECONDS = 0.5     # modes covered is measured this often while playing (2,500 samples of G)
+SNAPSHOTS_KEPT = 40        # frames of training.gif kept (thinned as the run grows)
+
+
+class Recorder(callbacks.Callback):
+    """Each iteration's record as Python floats, for the page's charts."""
+
+    def __init__(self):
+        self.rows = []
+
+    def on_step(self, model, record):
+        self.rows.append({"kind": "iteration", **record.to_floats()})
+
+
+class ThinnedSnapshots(results.Snapshots):
+    """results.Snapshots that keeps at most SNAPSHOTS_KEPT frames: past that, every other
+    frame goes and the interval doubles (a lab run has no planned end)."""
+
+    def take(self, model) -> None:
+        super().take(model)
+        if len(self.frames) > SNAPSHOTS_KEPT:
+            self.frames = self.frames[::2]
+            self.every *= 2
+
+
+class Lab:
+    """The state of one lab: its settings, its GAN, and the thread that runs it."""
+
+    def __init__(self, settings: LabSettings, publish, out: str):
+        self.settings, self.publish, self.out = settings, publish, out
+        self.commands = queue.Queue()
+        self.frame_wanted = threading.Event()   # set by the server when it can send a frame
+        self.frame_wanted.set()
+        self.playing = False
+        self.stopping = False
+        self.run_number = 0                     # rebuilds so far: the page starts its charts again on a new one
+        self.thread = threading.Thread(target=self.run, name="minigan-lab-worker", daemon=True)
+        self.rebuild()
+
+    # ---- the thread --------------------------------------------------------------------------
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.stopping = True
+        self.commands.put({"cmd": "noop"})
+        if self.thread.is_alive():
+            self.thread.join(timeout)
+
+    def post(self, command: dict) -> None:
+        """Queue a command from the page (any thread)."""
+        self.commands.put(command)
+
+    def run(self) -> None:
+        # One BLAS thread for the whole lab: the browser drawing the frames needs the other core.
+        with threadpool_limits(limits=1, user_api="blas"), np.errstate(over="ignore", invalid="ignore"):
+            piece, last_frame, last_coverage = 1, 0.0, 0.0
+            while not self.stopping:
+                self.run_commands(block=not self.playing and not self.dirty)
+                if self.playing:
+                    started = time.perf_counter()
+                    self.train(piece)
+                    took = time.perf_counter() - started     # size the next piece to PIECE_SECONDS
+                    piece = max(1, min(200, round(piece * PIECE_SECONDS / max(took, 1e-4))))
+                    self.dirty = True
+                now = time.perf_counter()
+                if self.dirty and self.frame_wanted.is_set() and now - last_frame >= 1.0 / FPS:
+                    measure = (not self.playing) or now - last_coverage >= COVERAGE_SECONDS
+                    self.send_frame(measure)
+                    last_frame = now
+                    last_coverage = now if measure else last_coverage
+
+    def run_commands(self, block: bool) -> None:
+        """Run every queued command (waiting for one if ``block``)."""
+        try:
+            command = self.commands.get(timeout=0.25) if block else self.commands.get_nowait()
+        except queue.Empty:
+            return
+        while True:
+            try:
+                self.run_command(command)
+            except (ValueError, TypeError, KeyError) as error:
+                self.publish({"type": "error", "message": str(error).strip("'\"")})
+            except gan.TrainingDiverged as error:
+                self.diverged(error)
+            try:
+                command = self.commands.get_nowait()
+            except queue.Empty:
+                return
+
+    # ---- commands ----------------------------------------------------------------------------
+    def run_command(self, command: dict) -> None:
+        """What each command from the page does."""
+        if not isinstance(command, dict) or not isinstance(command.get("cmd"), str):
+            raise ValueError(f"command: got {command!r:.80}, wanted an object with a 'cmd' string")
+        name = command["cmd"]
+        if name == "noop":
+            return
+        if name == "hello":                          # a page (re)connected: everything, from the start
+            self.publish(self.settings_message())
+            self.dirty, self.with_reals = True, True
+        elif name == "play":
+            self.needs_data()
+            self.playing = True
+        elif name == "pause":
+            self.playing = False
+            self.dirty = True
+        elif name in ("step-d", "step-g", "step-iter"):
+            self.needs_data()
+            self.playing = False
+            self.single_step(name)
+        elif name == "reset":
+            self.playing = False
+            self.rebuild()
+        elif name == "set":
+            self.change(command.get("name"), command.get("value"))
+        elif name == "dataset":
+            keep = {"seed": self.settings.seed, "backend": self.settings.backend, "points": self.settings.points}
+            self.settings = LabSettings.for_dataset(command.get("value"), **keep)
+            self.playing = False
+            self.rebuild()
+        elif name == "save":
+            path = saving.save_run(self.model, self.settings, self.history.as_columns(), self.snapshots.frames,
+                                   self.out)
+            self.publish({"type": "saved", "folder": path})
+        else:
+            raise ValueError(f"cmd: got {name!r}, wanted one of hello, play, pause, step-d, step-g, step-iter, "
+                             f"reset, set, dataset, save")
+
+    def needs_data(self) -> None:
+        if self.settings.dataset == "drawn" and not self.settings.points:
+            self.playing = False
+            raise ValueError("points: got none, wanted some drawn points first (click or drag on the view)")
+
+    def change(self, name, value) -> None:
+        """One setting changed: applied to the running GAN (LIVE), or a new run."""
+        self.settings = self.settings.changed(name, value)
+        if name not in LIVE:
+            self.playing = False
+            self.rebuild()
+            return
+        model, s = self.model, self.settings
+        if name == "lr_d":
+            model.opt_D.lr = s.lr_d
+        elif name == "lr_g":
+            model.opt_G.lr = s.lr_g
+        elif name == "optimizer":                    # a new optimizer starts with an empty state
+            model.opt_G, model.opt_D = self.optimizer(model.G, s.lr_g), self.optimizer(model.D, s.lr_d)
+        elif name == "noise":
+            model.p_z = data.normal_noise(s.noise_dim) if s.noise == "normal" else data.uniform_noise(s.noise_dim)
+        elif name == "loss":                         # G's loss, and the D loss that goes with it
+            model.loss, model.d_form = s.loss, losses.DISCRIMINATOR_FORM[s.loss]
+        else:                                        # k, m: plain attributes of the GAN
+            setattr(model, name, getattr(s, name))
+        field = {"lr_g": "lr", "lr_d": None}.get(name, name)
+        if field is not None:                        # the config in force from this step on, as resume keeps it
+            model.config = model.config.replace(**{field: getattr(s, name)})
+            entry = {"step": model.step, "config": model.config.to_dict()}
+            if model.step == 0:                      # nothing trained yet: this is the run's first config
+                model.configs, model.run_id = [entry], gan.run_id(model.config)
+            else:                                    # one entry per step: the last change at a step wins
+                model.configs = [c for c in model.configs if c["step"] != model.step] + [entry]
+        if name == "noise":
+            self.frames = FrameBuilder(model, s, seed=s.seed)
+            self.with_reals = True
+        self.publish(self.settings_message())
+        self.dirty = True
+
+    def optimizer(self, module, lr):
+        config = self.model.config
+        if self.settings.optimizer == "adam":
+            return optim.Adam(module.parameters(), lr=lr, betas=config.betas)
+        return optim.SGD(module.parameters(), lr=lr, momentum=config.momentum)
+
+    # ---- training ----------------------------------------------------------------------------
+    def rebuild(self) -> None:
+        """A new run from the settings: G, D and both optimizers made afresh, the history emptied."""
+        s = self.settings
+        model = gan.build(s.config())
+        if s.dataset == "drawn" and s.points:
+            model.p_data = drawn_data(s.points)      # the ring's networks, on the drawn data
+        model.opt_D.lr = s.lr_d
+        self.model = model
+        self.frames = FrameBuilder(model, s, seed=s.seed)
+        self.history, self.recorder = callbacks.History(), Recorder()
+        self.snapshots = ThinnedSnapshots(50, 500, s.seed)
+        self.snapshots.take(model)
+        self.phase = None
+        self.run_number += 1
+        self.dirty, self.with_reals = True, True
+        self.publish(self.settings_message())
+
+    def train(self, steps: int) -> None:
+        """``steps`` iterations of Algorithm 1 (GAN.train: k D steps, one G step, each)."""
+        try:
+            self.model.train(steps, callbacks=[self.history, self.recorder, self.snapshots])
+        except gan.TrainingDiverged as error:
+            self.diverged(error)
+        self.phase = None
+
+    def single_step(self, name: str) -> None:
+        """One D update, one G update, or one whole iteration, for the slow-motion buttons."""
+        model = self.model
+        if name == "step-iter":
+            self.train(1)
+            self.phase = "iteration"
+        elif name == "step-d":
+            loss_D, real, fake = model.discriminator_step()
+            self.recorder.rows.append({"kind": "D", "step": model.step, "d_loss": float(loss_D.data),
+                                       "value": -float(loss_D.data), "d_real": mean_sigmoid(real),
+                                       "d_fake": mean_sigmoid(fake)})
+            self.phase = "D"
+        else:
+            loss_G = model.generator_step()
+            self.recorder.rows.append({"kind": "G", "step": model.step, "g_loss": float(loss_G.data)})
+            self.phase = "G"
+        self.dirty = True
+
+    def diverged(self, error) -> None:
+        self.playing = False
+        self.publish({"type": "error", "message": f"training diverged: {error.args[0].split('; last good')[0]}; "
+                                                  f"press reset, or lower the learning rates"})
+
+    # ---- what the page gets ------------------------------------------------------------------
+    def send_frame(self, measure: bool) -> None:
+        coverage = self.frames.coverage() if measure and len(self.frames.centres) else None
+        rows, self.recorder.rows = self.recorder.rows, []
+        frame = self.frames.frame(rows, self.phase, coverage=coverage, with_reals=self.with_reals)
+        frame["run"] = self.run_number
+        self.dirty, self.with_reals = False, False
+        self.frame_wanted.clear()
+        self.publish(frame)
+
+    def settings_message(self) -> dict:
+        return {"type": "settings", "settings": self.settings.to_dict(), "code": snippet.code(self.settings),
+                "options": {"dataset": DATASETS, "optimizer": OPTIMIZERS, "noise": NOISES,
+                            "loss": list(losses.GENERATOR_FORMS)},
+                "run_id": self.model.run_id, "out": self.out}
+
+
+def mean_sigmoid(logits) -> float:
+    """mean D(.) of a minibatch of logits, as a Python float."""
+    return float(np.mean(1.0 / (1.0 + np.exp(-logits.numpy().astype(np.float64)))))
