@@ -89,6 +89,28 @@ CLAIMS = {
         "min_modes_slow_G": ((0, 8), (7, 8)),
         "grid_modes_covered": ((0, 25), (20, 25)),  # section 4's grid run (25 modes)
     },
+    "09_does_gan_training_converge.py": {  # the same 2-D runs in both modes (fast only shrinks the figures)
+        "jacobian_max_abs_error": ((0.0, 1e-8), (0.0, 1e-8)),  # closed-form J against finite differences
+        "gan_eigenvalue_real_abs": ((0.0, 1e-12), (0.0, 1e-12)),  # "purely imaginary"
+        "gan_eigenvalue_imag": ((0.5 - 1e-9, 0.5 + 1e-9), (0.5 - 1e-9, 0.5 + 1e-9)),  # "+- i f'(0) = +- i/2"
+        "r1_gamma_1_eigenvalue_real": ((-0.5 - 1e-9, -0.5 + 1e-9), (-0.5 - 1e-9, -0.5 + 1e-9)),  # "meet at -1/2"
+        "gan_simultaneous_end_over_start": ((2.0, math.inf), (2.0, math.inf)),  # "more than twice as far out"
+        "gan_alternating_end_over_start": ((0.95, 1.0), (0.95, 1.0)),  # "a little closer, 3%"
+        "gan_alternating_min_over_start": ((0.97, 1.0), (0.97, 1.0)),  # "within 3% of its start on all steps"
+        "wgan_simultaneous_late_min": ((0.4, 1.5), (0.4, 1.5)),  # "at a distance of 0.4 to about 1"
+        "wgan_k1_late_min": ((0.4, 1.5), (0.4, 1.5)),
+        "wgan_k5_late_min": ((0.4, 1.5), (0.4, 1.5)),
+        "noise_simultaneous_distance": ((0.0, 1e-4), (0.0, 1e-4)),  # "within 1e-4"
+        "noise_alternating_distance": ((0.0, 1e-4), (0.0, 1e-4)),
+        "r1_gamma_1_simultaneous_distance": ((0.0, 1e-30), (0.0, 1e-30)),  # "about 1e-35 or closer" (issue: < 1e-3)
+        "r1_gamma_1_alternating_distance": ((0.0, 1e-30), (0.0, 1e-30)),
+        "r1_largest_distance": ((0.0, 1e-3), (0.0, 1e-3)),  # "every regularised run converges"
+        "rate_max_relative_error": ((0.0, 5e-3), (0.0, 5e-3)),  # "within 0.5%"
+        "fastest_r1_gamma": ((1, 1), (1, 1)),  # "the fastest is gamma = 2 f'(0) = 1"
+        "non_saturating_alternating_distance": ((0.15, 0.25), (0.15, 0.25)),  # "0.20 after 2,000 steps"
+        "non_saturating_quadrupling_ratio": ((1.8, 2.2), (1.8, 2.2)),  # "four times the steps for half the distance"
+        "non_saturating_simultaneous_distance": ((0.4, 0.5), (0.4, 0.5)),  # "stall near 0.45"
+    },
     "12_images.py": {
         "noise_classes_covered": ((5, 10), (5, 10)),  # "noise covers classes too (all 10 here)"
         "frechet_over_noise": ((0.0, 0.5), (0.0, 0.05)),  # "well below it: about 0.015 in the full run"
@@ -107,6 +129,7 @@ SECONDS = {
     "03_gradient_checking.py": (2, 2), "04_layers_and_mlps.py": (2, 3),
     "05_the_minimax_game.py": (3, 3), "06_optimal_discriminator.py": (2, 10),
     "07_algorithm1_1d.py": (4, 8), "08_two_dims_and_mode_collapse.py": (10, 240),
+    "09_does_gan_training_converge.py": (3, 5),
     "12_images.py": (5, 25), "15_the_gpu.py": (15, 60),
 }
 
