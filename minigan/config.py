@@ -38,7 +38,7 @@ class GANConfig:
     8 of 8 modes on every seed tried, in well under a minute on two CPU cores.
     """
 
-    dataset: str = "ring"             # gaussian1d | ring | grid | digits | mnist
+    dataset: str = "ring"             # gaussian1d | ring | grid | digits | mnist | categorical
     dataset_path: str | None = None   # the MNIST files (mnist only)
     backend: str = "numpy"            # numpy | cupy | strict | auto
     seed: int = 0                     # weights and every minibatch come from backend.random(seed)
@@ -137,7 +137,7 @@ class GANConfig:
         return cls(**values)
 
 
-DATASETS = ("gaussian1d", "ring", "grid", "digits", "mnist")
+DATASETS = ("gaussian1d", "ring", "grid", "digits", "mnist", "categorical")
 
 # What differs from the ring recipe (GANConfig's defaults) for each dataset.
 RECIPES = {
@@ -151,6 +151,10 @@ RECIPES = {
                "steps": 5000, "lr": 2e-4, "lr_decay_to": 1.0},
     "mnist": {"noise_dim": 100, "g_hidden": (256, 512), "d_hidden": (512, 256), "g_activation": "leaky_relu",
               "g_output": "tanh", "m": 128, "steps": 20000, "lr": 2e-4, "lr_decay_to": 1.0},
+    # one symbol of 8 (minigan.discrete): G is 8 logits fed Gumbel noise (p_z is Gumbel whatever
+    # ``noise`` says), g_output its mode, at temperature 1; g_hidden is unused. JS < 0.002 by step 300.
+    "categorical": {"noise_dim": 8, "g_hidden": (), "d_hidden": (32,), "g_output": "straight_through", "m": 128,
+                    "steps": 600, "lr": 1e-2},
 }
 
 

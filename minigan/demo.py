@@ -35,11 +35,11 @@ import time
 
 import numpy as np
 
-from minigan import callbacks, checkpoint, gan, interrupts, metrics, resume, results, runs
+from minigan import callbacks, checkpoint, demo_digits, gan, interrupts, metrics, resume, results, runs
 from minigan.backend import BackendUnavailable, get_backend
 from minigan.demo_setup import DEFAULT_OUT, RunError, UsageError, prepare, resume_command
 
-DATASETS = ("gaussian1d", "ring", "grid", "digits")
+DATASETS = ("gaussian1d", "ring", "grid", "digits", "categorical")
 CHECKPOINT_EVERY = 500
 FILES = ("run.json", "metrics.json", "history.csv", "checkpoint.npz", "losses.png", "discriminator.png",
          "samples.png", "training.gif")
@@ -90,7 +90,8 @@ def build_parser() -> Parser:
     p.add_argument("--backend", choices=("auto", "numpy", "cupy"), default="numpy",
                    help="where arrays live: numpy (CPU, default), cupy (NVIDIA GPU), auto (cupy if a GPU works)")
     p.add_argument("--dataset", choices=DATASETS, default=None,
-                   help="p_data: gaussian1d (Figure 1), ring (8 modes, default), grid (25 modes), digits (8x8 images)")
+                   help="p_data: gaussian1d (Figure 1), ring (8 modes, default), grid (25 modes), digits (8x8 images), "
+                        "categorical (one of 8 symbols, a Gumbel-softmax generator)")
     p.add_argument("--steps", type=positive_int, help="training iterations in all (with --resume: the step to reach)")
     p.add_argument("--k", type=positive_int, help="discriminator steps per generator step")
     p.add_argument("--batch-size", type=positive_int, metavar="M", help="minibatch size m")
@@ -111,6 +112,11 @@ def build_parser() -> Parser:
                    help="BLAS threads: auto (default: minigan times 1 and all, keeps the faster, and checks "
                         "again as the machine's load changes) or N; OPENBLAS_NUM_THREADS/OMP_NUM_THREADS "
                         "in the environment are respected under auto")
+    p.add_argument("--labels", type=positive_int, metavar="N",
+                   help="with --dataset digits: a semi-supervised GAN's classifier from N labelled digits (N/10 per "
+                        "class) and the unlabelled rest, against the same network on the N labels alone")
+    p.add_argument("--conditional", action="store_true",
+                   help="with --dataset digits: a conditional GAN, G(z, y) draws the digit y (a 10x10 grid, a row per class)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return p
@@ -160,6 +166,9 @@ class Stopped(Exception):
 def run(args, argv: list, stop: interrupts.StopOnSignal) -> int:
     say = (lambda *a: None) if args.quiet else print
     run_started = time.perf_counter()
+    if args.labels is not None or args.conditional:      # the digits runs that use labels (minigan.demo_digits)
+        demo_digits.check(args)
+        return demo_digits.run(args, argv, program_name(), say, get_backend(args.backend).name)
     backend = get_backend(args.backend)                  # BackendUnavailable says how to fix it
     model, path, earlier, lines = prepare(args, backend.name)
     first_step, config = model.step, model.config

@@ -20,7 +20,7 @@ DEFAULT_OUT = "minigan-out"
 RUN_OPTIONS = {"dataset": "dataset", "k": "k", "batch_size": "m", "loss": "loss", "optimizer": "optimizer",
                "lr": "lr", "seed": "seed"}   # command-line option -> GANConfig field
 # Rough sizes for the memory check made before anything is allocated
-DATA_DIM = {"gaussian1d": 1, "ring": 2, "grid": 2, "digits": 64, "mnist": 784}
+DATA_DIM = {"gaussian1d": 1, "ring": 2, "grid": 2, "digits": 64, "mnist": 784, "categorical": 8}
 BYTES_PER_UNIT = 4 * 8          # float32; each activation is kept for backward with its gradient, for
                                 # the real and the fake minibatch, about 8 copies of every layer's output
 HISTORY_BYTES_PER_STEP = 1000   # a step's row of history: 8 Python numbers in lists (about 260 bytes),

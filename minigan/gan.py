@@ -34,6 +34,7 @@ from minigan.threads import ThreadPolicy
 from minigan.autograd import Tensor, no_grad
 from minigan.backend import get_backend
 from minigan.callbacks import LinearSchedule
+from minigan.discrete import CategoricalGenerator
 # What defines a run lives in config.py; gan.GANConfig, gan.recipe, ... are the same objects.
 from minigan.config import DATASETS, RECIPES, GANConfig, recipe, run_id  # noqa: F401
 from minigan.config import check_int as _check_int
@@ -280,6 +281,8 @@ def make_dataset(config: GANConfig):
         return data.grid()
     if config.dataset == "digits":
         return data.digits()
+    if config.dataset == "categorical":
+        return data.categorical()
     return data.mnist(config.dataset_path)
 
 
@@ -294,9 +297,12 @@ def build(config: GANConfig, check_every: int = 25) -> GAN:
     backend = get_backend(config.backend)
     rng = backend.random(config.seed)
     p_data = make_dataset(config)
-    p_z = data.normal_noise(config.noise_dim) if config.noise == "normal" else data.uniform_noise(config.noise_dim)
-    G = nn.MLP([config.noise_dim, *config.g_hidden, p_data.dim], config.g_activation, config.g_output,
-               rng=rng, backend=backend)
+    if config.dataset == "categorical":   # G: K logits, fed Gumbel noise z (minigan.discrete)
+        p_z, G = data.gumbel_noise(p_data.dim), CategoricalGenerator(p_data.dim, config.g_output, backend=backend)
+    else:
+        p_z = data.normal_noise(config.noise_dim) if config.noise == "normal" else data.uniform_noise(config.noise_dim)
+        G = nn.MLP([config.noise_dim, *config.g_hidden, p_data.dim], config.g_activation, config.g_output,
+                   rng=rng, backend=backend)
     D = nn.MLP([p_data.dim, *config.d_hidden, 1], config.d_activation, rng=rng, backend=backend)
     if config.optimizer == "adam":
         opt_G = optim.Adam(G.parameters(), lr=config.lr, betas=config.betas)

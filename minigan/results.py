@@ -51,6 +51,10 @@ def measure(model, samples) -> dict:
                 "high_quality_fraction": found.high_quality_fraction}
     if model.config.dataset == "gaussian1d":
         return {"js_divergence": metrics.js_divergence_1d(samples, p_data.density, *p_data.interval())}
+    if model.config.dataset == "categorical":   # how often G makes each symbol, against p_data
+        return {"js_divergence": metrics.js_divergence_categorical(samples, p_data.probabilities),
+                "symbol_frequencies": metrics.symbol_frequencies(samples).round(4).tolist(),
+                "true_probabilities": p_data.probabilities.round(4).tolist()}
     from minigan import digits_features  # trains (once, then cached) a small classifier of real digits
     classifier = digits_features.digits_classifier()
     return {**classifier.score(samples), "classifier_accuracy": classifier.accuracy}
@@ -68,6 +72,11 @@ def write_figures(model, history: dict, snapshots: list, samples, out: str) -> N
     if model.config.dataset == "digits":
         plot.plot_digits(samples[:100], figure, real=p_data.images[:100], title=title)
         plot.save_training_gif(snapshots, gif)
+        return
+    if model.config.dataset == "categorical":   # bars of learned vs true probabilities
+        from minigan import plot_categorical
+        plot_categorical.plot_categorical(samples, p_data.probabilities, figure, title=title)
+        plot_categorical.save_categorical_gif(snapshots, p_data.probabilities, gif)
         return
     real = model.backend.to_host(p_data.sample(len(samples), model.backend.random(seed + 1)))
     if p_data.dim == 1:
