@@ -45,7 +45,10 @@ class GANConfig:
     steps: int = 3000                 # iterations of Algorithm 1
     k: int = 1                        # discriminator steps per generator step
     m: int = 256                      # minibatch size
-    loss: str = "non_saturating"      # the generator's loss form
+    loss: str = "non_saturating"      # the generator's loss form; D's goes with it (losses.DISCRIMINATOR_FORM)
+    penalty: str | None = None        # None | "r1" (gamma/2 R1 on real x) | "r2" (on fakes) | "gp" (gamma GP)
+    gamma: float = 10.0               # the penalty's weight (WGAN-GP's lambda)
+    clip: float | None = None         # WGAN weight clipping: D's parameters kept in [-clip, clip] (None: off)
     noise: str = "normal"             # p_z: normal | uniform (on [-sqrt 3, sqrt 3])
     noise_dim: int = 2
     g_hidden: tuple = (128, 128)      # G: noise_dim -> g_hidden... -> dim
@@ -80,6 +83,14 @@ class GANConfig:
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name}: got {getattr(self, name)!r}, wanted one of {', '.join(allowed)}")
+        if self.penalty not in PENALTIES:
+            raise ValueError(f"penalty: got {self.penalty!r}, wanted None or one of {', '.join(PENALTIES[1:])}")
+        for name in ("gamma", "clip"):
+            value = getattr(self, name)
+            if name == "clip" and value is None:
+                continue
+            if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0 < value < math.inf:
+                raise ValueError(f"{name}: got {value!r}, wanted a positive number")
         check_int("seed", self.seed, 0)
         check_threads(self.threads)
         check_int("lr_since", self.lr_since, 0)
@@ -138,6 +149,10 @@ class GANConfig:
 
 
 DATASETS = ("gaussian1d", "ring", "grid", "digits", "mnist", "categorical")
+PENALTIES = (None, "r1", "r2", "gp")
+# Fields added after runs were named: at their defaults they stay out of the run id, so a
+# run named before they existed keeps its id (and an old checkpoint its run).
+ADDED_LATER = {"penalty": None, "gamma": 10.0, "clip": None}
 
 # What differs from the ring recipe (GANConfig's defaults) for each dataset.
 RECIPES = {
@@ -171,6 +186,7 @@ def run_id(config: GANConfig) -> str:
     It names what was run, not when: training is deterministic, so the same config gives
     the same id and the same numbers (two runs of one command are told apart by their folders).
     """
-    identity = {name: value for name, value in config.to_dict().items() if name != "threads"}
+    identity = {name: value for name, value in config.to_dict().items()
+                if name != "threads" and not (name in ADDED_LATER and value == ADDED_LATER[name])}
     text = json.dumps(identity, sort_keys=True)
     return f"{config.dataset}-seed{config.seed}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"

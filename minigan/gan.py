@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass
 
 from minigan import checkpoint, data, losses, nn, optim
@@ -36,7 +37,7 @@ from minigan.backend import get_backend
 from minigan.callbacks import LinearSchedule
 from minigan.discrete import CategoricalGenerator
 # What defines a run lives in config.py; gan.GANConfig, gan.recipe, ... are the same objects.
-from minigan.config import DATASETS, RECIPES, GANConfig, recipe, run_id  # noqa: F401
+from minigan.config import DATASETS, PENALTIES, RECIPES, GANConfig, recipe, run_id  # noqa: F401
 from minigan.config import check_int as _check_int
 
 
@@ -73,6 +74,10 @@ class StepRecord:
         return {name: value if name == "step" else float(value) for name, value in values.items()}
 
 
+def _positive(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and 0 < value < math.inf
+
+
 def update(optimizer, loss: Tensor) -> None:
     """One gradient step on ``loss`` for the parameters ``optimizer`` holds (the others stay fixed)."""
     optimizer.zero_grad()                      # forget the gradients of the previous step
@@ -89,7 +94,13 @@ class GAN:
     opt_G, opt_D   optimizers holding G's and D's parameters (minigan.optim)
     k              discriminator steps per generator step (the paper used k = 1)
     m              minibatch size: m examples and m noise vectors per step
-    loss           the generator's loss: "non_saturating" (-log D(G(z))) or "minimax"
+    loss           the generator's loss: "non_saturating" (-log D(G(z))), "minimax", "lsgan",
+                   "wgan" or "hinge"; D descends the form that goes with it (losses.DISCRIMINATOR_FORM)
+    penalty        None, or a loss on D's input gradient added to L_D: "r1" (gamma/2 R1 at real
+                   samples), "r2" (gamma/2 R1 at the fakes), "gp" (gamma times WGAN-GP's penalty)
+    gamma          the penalty's weight
+    clip           WGAN weight clipping: after each D step, D's parameters are clipped to
+                   [-clip, clip] (None: off)
     rng            the generator every minibatch is drawn from (backend.random(seed))
     check_every    how often (in iterations) the losses are copied to the host and checked
                    for NaN; the error still names the exact step. 1 = every step (a
@@ -102,7 +113,7 @@ class GAN:
     """
 
     def __init__(self, G, D, p_data, p_z, opt_G, opt_D, *, k=1, m=64, loss="non_saturating", rng,
-                 check_every=25, config=None, threads="auto"):
+                 penalty=None, gamma=10.0, clip=None, check_every=25, config=None, threads="auto"):
         for name, module in (("G", G), ("D", D)):
             if not isinstance(module, nn.Module):
                 raise TypeError(f"{name}: got {type(module).__name__}, wanted an nn.Module")
@@ -116,6 +127,11 @@ class GAN:
                 raise ValueError(f"{name}: got an optimizer over other parameters, wanted exactly {name[-1]}'s parameters")
         if loss not in losses.GENERATOR_FORMS:
             raise ValueError(f"loss: got {loss!r}, wanted one of {', '.join(losses.GENERATOR_FORMS)}")
+        if penalty not in PENALTIES:
+            raise ValueError(f"penalty: got {penalty!r}, wanted None or one of {', '.join(PENALTIES[1:])}")
+        for name, value in (("gamma", gamma), ("clip", clip)):
+            if not (value is None and name == "clip") and not _positive(value):
+                raise ValueError(f"{name}: got {value!r}, wanted a positive number")
         if not hasattr(rng, "set_state") or getattr(rng, "backend", None) is not G.backend:
             raise TypeError(f"rng: got {rng!r}, wanted a generator from {G.backend.name!r} backend.random(seed)")
         self.G, self.D, self.p_data, self.p_z = G, D, p_data, p_z
@@ -124,6 +140,7 @@ class GAN:
         self.m = _check_int("m", m, 1)
         self.loss = loss
         self.d_form = losses.DISCRIMINATOR_FORM[loss]   # the discriminator's loss that goes with it
+        self.penalty, self.gamma, self.clip = penalty, float(gamma), None if clip is None else float(clip)
         self.rng = rng
         self.check_every = _check_int("check_every", check_every, 1)
         self.config = config
@@ -183,10 +200,32 @@ class GAN:
         G, D, p_data, p_z, m = self.G, self.D, self.p_data, self.p_z, self.m
         x = self.sample(p_data, m)                                # m examples x ~ p_data      (m, dim)
         z = self.sample(p_z, m)                                   # m noise samples z ~ p_z    (m, noise_dim)
-        real, fake = D(x), D(G(z).detach())                       # logits (m, 1); detach: no gradient to G
+        fakes = G(z).detach()                                     # G(z) as data: no gradient to G  (m, dim)
+        real, fake = D(x), D(fakes)                               # D's outputs, logits (m, 1)
         loss_D = losses.discriminator_loss(real, fake, form=self.d_form)   # = -V(D, G) for the "gan" form
-        update(self.opt_D, loss_D)                                # descending -V ascends V
+        penalty = self.penalty_term(x, fakes)                     # a loss on grad_x D, or None
+        update(self.opt_D, loss_D if penalty is None else loss_D + penalty)   # descending -V ascends V
+        self.clip_weights()                                       # WGAN's clipping, if asked for
         return loss_D, real, fake
+
+    def penalty_term(self, x: Tensor, fakes: Tensor):
+        """What ``penalty`` adds to L_D on this minibatch (docs/math/losses.md), or None."""
+        if self.penalty is None:
+            return None
+        if self.penalty == "r1":                                  # D flat at the data
+            return (self.gamma / 2) * losses.r1_penalty(self.D, x)
+        if self.penalty == "r2":                                  # D flat at the fakes
+            return (self.gamma / 2) * losses.r1_penalty(self.D, fakes)
+        eps = Tensor(self.rng.uniform((x.shape[0], 1), dtype=x.dtype), self.backend)   # gp: eps ~ U[0, 1] per pair
+        return self.gamma * losses.gradient_penalty(self.D, x, fakes, eps)
+
+    def clip_weights(self) -> None:
+        """Clip every parameter of D to [-clip, clip] (WGAN's way to keep the critic Lipschitz)."""
+        if self.clip is None:
+            return
+        xp = self.backend.xp
+        for p in self.D.parameters():
+            p.data = xp.clip(p.data, -self.clip, self.clip)
 
     def generator_step(self) -> Tensor:
         """One update of G on fresh noise, D held fixed: returns the generator's loss.
@@ -311,6 +350,7 @@ def build(config: GANConfig, check_every: int = 25) -> GAN:
         opt_G = optim.SGD(G.parameters(), lr=config.lr, momentum=config.momentum)
         opt_D = optim.SGD(D.parameters(), lr=config.lr, momentum=config.momentum)
     gan = GAN(G, D, p_data, p_z, opt_G, opt_D, k=config.k, m=config.m, loss=config.loss, rng=rng,
+              penalty=config.penalty, gamma=config.gamma, clip=config.clip,
               check_every=check_every, config=config, threads=config.threads)
     gan.run_id, gan.configs, gan.start_norm = run_id(config), [{"step": 0, "config": config.to_dict()}], gan.parameter_norm()
     return gan

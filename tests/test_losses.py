@@ -5,13 +5,13 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from strategies import BACKENDS, float32_logits
 
 import minigan
-from minigan import Tensor, gradcheck, ops
+from minigan import Tensor, gradcheck, gradgradcheck, ops
 
 import minigan.losses as losses
 
@@ -145,6 +145,22 @@ def test_closed_form_gradient_matches_finite_differences(backend, name, pair):
         assert gradcheck(lambda f: FUSED_LOSSES[name](None, f), [host_tensor(b, backend, True)])
     else:
         assert gradcheck(FUSED_LOSSES[name], [host_tensor(a, backend, True), host_tensor(b, backend, True)])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", sorted(FUSED_LOSSES))
+@settings(max_examples=10)
+@given(pair=logit_pair(low=-6.0, high=6.0))
+def test_closed_form_gradient_can_be_differentiated_again(backend, name, pair):
+    """Each backward, recorded (create_graph), has the right derivative: what a gradient
+    penalty on D, or a Hessian-vector product, differentiates through."""
+    a, b = inputs_for(name, pair)
+    if "hinge" in name:
+        assume(np.all(np.abs(np.abs(a) - 1.0) > 1e-3) and np.all(np.abs(np.abs(b) - 1.0) > 1e-3))
+    if name.startswith("generator"):
+        assert gradgradcheck(lambda f: FUSED_LOSSES[name](None, f), [host_tensor(b, backend, True)])
+    else:
+        assert gradgradcheck(FUSED_LOSSES[name], [host_tensor(a, backend, True), host_tensor(b, backend, True)])
 
 
 def test_a_wrong_closed_form_is_caught():

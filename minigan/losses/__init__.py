@@ -4,6 +4,8 @@
     generator_loss(fake, form)             L_G, on D's outputs for G's samples
     value_function(real, fake)             V(D, G) of the 2014 paper (= -L_D of form "gan")
     bce_with_logits(logits, targets)       binary cross-entropy on logits
+    r1_penalty(D, x)                       mean ||grad_x D(x)||^2            (penalties.py)
+    gradient_penalty(D, real, fake, eps)   mean (||grad_x D(x^)||_2 - 1)^2  (penalties.py)
 
 The forms, by file (docs/math/losses.md derives every gradient):
 
@@ -32,6 +34,7 @@ from minigan.losses.minimax import (  # noqa: F401
     BCEWithLogits, DiscriminatorLoss, MinimaxGeneratorLoss, NonSaturatingGeneratorLoss, ValueFunction,
     _sigmoid, _softplus,
 )
+from minigan.losses.penalties import gradient_penalty, r1_penalty  # noqa: F401
 
 DISCRIMINATOR_FORMS = ("gan", "lsgan", "wgan", "hinge")
 GENERATOR_FORMS = ("non_saturating", "minimax", "lsgan", "wgan", "hinge")

@@ -1,0 +1,123 @@
+"""minigan.losses.penalties: R1 and WGAN-GP's gradient penalty, losses on grad_x D(x).
+
+Their values on a linear D are known exactly (R1 = ||w||^2, GP = (||w|| - 1)^2); their
+gradients with respect to D's parameters, which come from a recorded backward
+(create_graph), are checked against finite differences; and a penalty built without the
+recorded backward is shown to fail (docs/math/losses.md#gradient-penalties).
+"""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import BACKENDS
+
+import minigan
+from minigan import Tensor, gradcheck, losses, nn, ops
+
+
+def host(array, backend="numpy", requires_grad=False):
+    be = minigan.get_backend(backend)
+    return Tensor(be.asarray(np.asarray(array, dtype=np.float64)), be, requires_grad=requires_grad)
+
+
+def tanh_mlp(W1, b1, W2, b2):
+    """D(x) = tanh(x W1 + b1) W2 + b2, from parameter tensors (so gradcheck can move them)."""
+    return lambda x: ops.tanh(x @ W1 + b1) @ W2 + b2
+
+
+def parameters(rng, n_in=2, hidden=4, backend="numpy"):
+    shapes = [(n_in, hidden), (hidden,), (hidden, 1), (1,)]
+    return [host(rng.normal(size=s) * 0.8, backend, True) for s in shapes]
+
+
+# ---- exact values on a linear D ----------------------------------------------------------------
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=10)
+@given(seed=st.integers(0, 2**16), m=st.integers(1, 5), dim=st.integers(1, 4))
+def test_r1_and_gp_of_a_linear_d_are_known_exactly(backend, seed, m, dim):
+    rng = np.random.default_rng(seed)
+    w, b = rng.normal(size=(dim, 1)), rng.normal(size=(1,))
+    D = lambda x: x @ host(w, backend) + host(b, backend)  # noqa: E731   grad_x D = w everywhere
+    x, y = host(rng.normal(size=(m, dim)) * 3, backend), host(rng.normal(size=(m, dim)), backend)
+    eps = host(rng.uniform(size=(m, 1)), backend)
+    norm = float(np.sqrt(np.sum(w * w)))
+    assert losses.r1_penalty(D, x).item() == pytest.approx(norm**2, rel=1e-12)
+    assert losses.gradient_penalty(D, x, y, eps).item() == pytest.approx((norm - 1) ** 2, rel=1e-9, abs=1e-12)
+
+
+def test_r1_of_an_nn_linear_is_the_squared_weight_norm_and_its_gradient_2w():
+    be = minigan.get_backend("numpy")
+    D = nn.Linear(3, 1, rng=be.random(0), dtype="float64")
+    x = host(np.random.default_rng(1).normal(size=(6, 3)))
+    r1 = losses.r1_penalty(D, x)
+    w = D.weight.numpy()
+    assert r1.item() == pytest.approx(float(np.sum(w * w)), rel=1e-14)
+    r1.backward()
+    np.testing.assert_allclose(D.weight.grad, 2 * w, rtol=1e-14)
+    assert D.bias.grad is None  # the slope does not depend on the bias
+
+
+# ---- gradients with respect to D's parameters, against finite differences ------------------------
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=8)
+@given(seed=st.integers(0, 2**16), m=st.integers(1, 4))
+def test_r1_gradient_in_d_parameters_matches_finite_differences(backend, seed, m):
+    rng = np.random.default_rng(seed)
+    x = host(rng.normal(size=(m, 2)), backend)
+    assert gradcheck(lambda *p: losses.r1_penalty(tanh_mlp(*p), x), parameters(rng, backend=backend))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=8)
+@given(seed=st.integers(0, 2**16), m=st.integers(1, 4))
+def test_gp_gradient_in_d_parameters_matches_finite_differences(backend, seed, m):
+    rng = np.random.default_rng(seed)
+    real, fake = host(rng.normal(size=(m, 2)), backend), host(rng.normal(size=(m, 2)) + 2, backend)
+    eps = host(rng.uniform(size=(m, 1)), backend)
+    assert gradcheck(lambda *p: losses.gradient_penalty(tanh_mlp(*p), real, fake, eps),
+                     parameters(rng, backend=backend))
+
+
+def test_gp_sits_on_the_line_between_real_and_fake():
+    """x^ = eps real + (1 - eps) fake: eps = 1 is R1-like at the real points, eps = 0 at the fakes."""
+    rng = np.random.default_rng(3)
+    D = tanh_mlp(*parameters(rng))
+    real, fake = host(rng.normal(size=(5, 2))), host(rng.normal(size=(5, 2)))
+    for eps, at in ((1.0, real), (0.0, fake)):
+        gp = losses.gradient_penalty(D, real, fake, host(np.full((5, 1), eps))).item()
+        x = at.detach().requires_grad_()
+        (g,) = minigan.grad(D(x).sum(), x)
+        assert gp == pytest.approx(float(np.mean((np.linalg.norm(g.numpy(), axis=1) - 1) ** 2)), rel=1e-10)
+
+
+def test_a_penalty_without_the_recorded_backward_is_caught():
+    """Taking grad_x D(x) as a constant (no create_graph) gives D's weights no gradient from it."""
+    rng = np.random.default_rng(0)
+    params = parameters(rng)
+    x = host(rng.normal(size=(3, 2)))
+
+    def detached_r1(*p):
+        leaf = x.detach().requires_grad_()
+        (g,) = minigan.grad(tanh_mlp(*p)(leaf).sum(), leaf)   # create_graph=False: a constant
+        return (g * g).sum(axis=1).mean() + 0.0 * p[0].sum()  # (kept connected, so backward runs)
+
+    with pytest.raises(minigan.GradcheckError):
+        gradcheck(detached_r1, params)
+
+
+# ---- input checks ------------------------------------------------------------------------------
+def test_penalties_check_their_inputs():
+    D = lambda x: x @ host(np.ones((2, 1)))  # noqa: E731
+    x = host(np.zeros((3, 2)))
+    with pytest.raises(TypeError, match="x: got list, wanted a Tensor of samples"):
+        losses.r1_penalty(D, [[0.0, 0.0]])
+    with pytest.raises(ValueError, match=r"x: got shape \(3,\)"):
+        losses.r1_penalty(D, host(np.zeros(3)))
+    with pytest.raises(ValueError, match=r"D: got outputs \(3, 2\) for 3 samples, wanted one score per sample"):
+        losses.r1_penalty(lambda x: x, x)
+    with pytest.raises(TypeError, match="D: got str"):
+        losses.r1_penalty("D", x)
+    with pytest.raises(ValueError, match=r"eps: got \(3,\), wanted a Tensor of shape \(3, 1\)"):
+        losses.gradient_penalty(D, x, x, host(np.zeros(3)))
+    with pytest.raises(ValueError, match=r"fake: got shape \(2, 2\), wanted real's shape \(3, 2\)"):
+        losses.gradient_penalty(D, x, host(np.zeros((2, 2))), host(np.zeros((3, 1))))
