@@ -15,6 +15,7 @@ matching its numbers.
 The scripts run as a new user would run them: ``python tutorials/NN_name.py``, from another
 folder, with figures sent to a temporary folder and one BLAS thread.
 """
+import importlib.util
 import math
 import os
 import pathlib
@@ -116,6 +117,18 @@ CLAIMS = {
         "frechet_over_noise": ((0.0, 0.5), (0.0, 0.05)),  # "well below it: about 0.015 in the full run"
         "classes_covered": ((7, 10), (10, 10)),  # "all 10 in the full run"
     },
+    "14_from_minigan_to_pytorch.py": {  # without PyTorch it prints torch_available = 0 instead (see below)
+        "one_step_max_difference": ((0.0, 1e-6), (0.0, 1e-6)),  # "to 1e-6 in float64" (asserted; ~1e-15)
+        "modes_at_handover": ((0, 8), (8, 8)),  # "by step 500 minigan has found all 8 modes"
+        "modes_after_torch": ((0, 8), (8, 8)),  # "ends at step 1,000 with all 8 modes"
+        "modes_after_minigan": ((0, 8), (8, 8)),  # "as the continuation in minigan does"
+        "high_quality_after_torch": ((0.0, 1.0), (0.6, 0.9)),  # "about three quarters"
+        "high_quality_after_minigan": ((0.0, 1.0), (0.6, 0.9)),
+        "first_step_d_loss_difference": ((0.0, 1e-5), (0.0, 1e-5)),  # "to float32 rounding at worst"
+        "autocast_d_difference": ((0.0, 0.03), (0.0, 0.03)),  # "D(x) moves by up to about 0.01"
+        "ddp_processes": ((1, 1), (2, 2)),  # fast: a world of one; full: "two CPU processes"
+        "ddp_max_abs_difference": ((0.0, 1e-5), (0.0, 1e-5)),  # "to 1e-5 after 20 steps" (~1e-16)
+    },
     "15_the_gpu.py": {  # without a GPU it prints gpu_available = 0 instead (see below)
         "numpy_cupy_max_abs_difference": ((0.0, 1e-4), (0.0, 1e-4)),
     },
@@ -130,7 +143,7 @@ SECONDS = {
     "05_the_minimax_game.py": (3, 3), "06_optimal_discriminator.py": (2, 10),
     "07_algorithm1_1d.py": (4, 8), "08_two_dims_and_mode_collapse.py": (10, 240),
     "09_does_gan_training_converge.py": (3, 5),
-    "12_images.py": (5, 25), "15_the_gpu.py": (15, 60),
+    "12_images.py": (5, 25), "14_from_minigan_to_pytorch.py": (10, 60), "15_the_gpu.py": (15, 60),
 }
 
 CHECK_LINE = re.compile(r"^CHECK (\w+) = (\S+)$", re.MULTILINE)
@@ -165,6 +178,11 @@ def check_claims(name, tmp_path, fast):
     assert result.returncode == 0, f"{name} exited with {result.returncode}:\n{output[-3000:]}"
     printed = dict(CHECK_LINE.findall(result.stdout))
     assert printed, f"{name} printed no CHECK line:\n{output[-3000:]}"
+    if name == "14_from_minigan_to_pytorch.py" and "torch_available" in printed:
+        # without PyTorch the tutorial says how to install it and reports 0
+        assert float(printed["torch_available"]) == 0.0 and importlib.util.find_spec("torch") is None, \
+            "PyTorch is installed but the tutorial did not use it"
+        return
     if name == "15_the_gpu.py" and "gpu_available" in printed:
         # on a machine without a GPU the tutorial explains itself and reports 0
         assert float(printed["gpu_available"]) == 0.0 and not minigan.gpu_available(), \

@@ -304,3 +304,11 @@ print(f"CHECK ring_all_modes_by_step = {all_found}")
 print(f"CHECK ring_high_quality = {ring_result['high_quality']:.4f}")
 print(f"CHECK ring_modes_covered = {ring_result['modes']}")
 print(f"CHECK grid_modes_covered = {grid_result['modes']}")
+
+# %% [markdown]
+# ## Next
+#
+# Mode collapse is one way GAN training goes wrong; never settling is another. Tutorial
+# [09](09_does_gan_training_converge.py) shrinks a GAN to two numbers, the Dirac-GAN of
+# Mescheder et al. (2018), and shows with one 2 x 2 matrix why plain gradient steps circle
+# its equilibrium (or spiral away from it) and why a gradient penalty, R1, makes them converge.
