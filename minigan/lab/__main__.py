@@ -98,7 +98,13 @@ def main(argv=None) -> int:
         return 2
     try:
         return asyncio.run(serve(args, parser.prog))
-    except (OSError, ImportError) as error:
+    except KeyboardInterrupt:                        # Ctrl-C while starting, before the lab listens for it
+        print(f"{parser.prog}: stopped", file=sys.stderr)
+        return 0
+    except ImportError as error:
+        print(f"{parser.prog}: error: {error}; the lab needs aiohttp: pip install -e \".[lab]\"", file=sys.stderr)
+        return 1
+    except OSError as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 1
 
@@ -137,14 +143,14 @@ async def serve(args, prog: str) -> int:
     runner = web.AppRunner(server.app, handle_signals=False, access_log=None)
     await runner.setup()
     await web.SockSite(runner, sock).start()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):   # from here on Ctrl-C ends the wait below
+        server.loop.add_signal_handler(signum, stop.set)
     url = f"http://{shown}:{port}/?token={token}"
     print(f"minigan lab: {url}", flush=True)
     print(f"{prog}: serving minigan's Algorithm 1 on {backend}; saved runs go to {args.out}; Ctrl-C stops",
           file=sys.stderr, flush=True)
     lab.start()
-    stop = asyncio.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        server.loop.add_signal_handler(signum, stop.set)
     if not args.no_browser:
         webbrowser.open(url)
     try:

@@ -45,6 +45,8 @@ class FrameBuilder:
         # noise and data drawn from generators of their own: looking never changes training
         self.z_fakes = model.p_z.sample(N_FAKES, backend.random(seed + 101))             # (N_FAKES, noise_dim)
         self.reals = backend.to_host(model.p_data.sample(N_REALS, backend.random(seed + 102)))  # (N_REALS, dim)
+        if settings.dataset == "drawn" and not settings.points:
+            self.reals = np.zeros((0, 2))                  # nothing drawn yet (the GAN holds the ring meanwhile)
         self.grid = self.heat_points()                                                  # (cells^dim, dim)
         self.z_grid = self.manifold_noise()                                             # (rows, cols, noise_dim)
 

@@ -28,6 +28,9 @@ COMMAND = "minigan lab (save run)"
 
 def save_run(model, settings, columns: dict, snapshots: list, out: str) -> str:
     """Write ``model`` (at its step, with its ``columns`` of history) into a new folder under ``out``."""
+    if not columns["step"]:                 # the figures draw the history: it needs a row
+        raise ValueError(f"save: got a run at iteration {model.step} with no history, wanted at least one "
+                         f"iteration first (press play or one iteration)")
     path = runs.new_run_folder(out)
     if model.step > model.config.steps:     # the config's steps is the step to reach: at least this one
         model.config = model.config.replace(steps=model.step)

@@ -179,6 +179,8 @@ def mode_centres(settings: LabSettings, p_data):
     Drawn data: the clusters' centres, and a std that holds a cluster: the points' own
     Gaussian (DRAWN_STD) and their spread around the centre, per coordinate, of the widest one.
     """
+    if settings.dataset == "drawn" and not settings.points:
+        return np.zeros((0, 2)), DRAWN_STD                                  # nothing drawn yet: no modes
     if settings.dataset == "drawn":
         points = np.asarray(settings.points, dtype=np.float64)
         centres, label = clusters(points)
