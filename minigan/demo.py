@@ -35,7 +35,7 @@ import time
 
 import numpy as np
 
-from minigan import callbacks, checkpoint, demo_digits, gan, interrupts, metrics, resume, results, runs
+from minigan import callbacks, checkpoint, demo_digits, gan, interrupts, losses, metrics, resume, results, runs
 from minigan.backend import BackendUnavailable, get_backend
 from minigan.demo_setup import DEFAULT_OUT, RunError, UsageError, prepare, resume_command
 
@@ -95,7 +95,12 @@ def build_parser() -> Parser:
     p.add_argument("--steps", type=positive_int, help="training iterations in all (with --resume: the step to reach)")
     p.add_argument("--k", type=positive_int, help="discriminator steps per generator step")
     p.add_argument("--batch-size", type=positive_int, metavar="M", help="minibatch size m")
-    p.add_argument("--loss", choices=("non_saturating", "minimax"), help="the generator's loss")
+    p.add_argument("--loss", choices=losses.GENERATOR_FORMS,
+                   help="the loss pair: non_saturating or minimax (G's form against the 2014 D), lsgan, wgan, hinge")
+    p.add_argument("--penalty", choices=("r1", "r2", "gp"),
+                   help="a penalty on D's input gradient: r1 (at real samples), r2 (at fakes), gp (WGAN-GP)")
+    p.add_argument("--gamma", type=positive_float, help="the penalty's weight (gamma/2 for r1 and r2, lambda for gp)")
+    p.add_argument("--clip", type=positive_float, metavar="C", help="WGAN weight clipping: D's weights kept in [-C, C]")
     p.add_argument("--optimizer", choices=("adam", "sgd"), help="adam or sgd (with momentum)")
     p.add_argument("--lr", type=positive_float, help="learning rate (decayed as the recipe says)")
     p.add_argument("--seed", type=non_negative_int, help="seed of the weights and every minibatch (default 0)")
@@ -107,7 +112,7 @@ def build_parser() -> Parser:
                         f"and whenever the run stops")
     p.add_argument("--resume", metavar="FILE",
                    help="continue the run saved in this checkpoint.npz; may change --steps, --lr, --k, --loss, "
-                        "--optimizer")
+                        "--penalty, --gamma, --clip, --optimizer")
     p.add_argument("--threads", type=thread_count, metavar="N|auto",
                    help="BLAS threads: auto (default: minigan times 1 and all, keeps the faster, and checks "
                         "again as the machine's load changes) or N; OPENBLAS_NUM_THREADS/OMP_NUM_THREADS "
@@ -199,7 +204,7 @@ def run(args, argv: list, stop: interrupts.StopOnSignal) -> int:
                  callbacks.ProgressBar(disable=True if (args.quiet or args.no_progress) else None), stop]
         resumed = f", resumed at step {first_step}" if first_step else ""
         say(f"training a GAN on {config.dataset} ({backend.name}{resumed}) to step {config.steps}: "
-            f"k={config.k}, m={config.m}, {config.loss} loss, {config.optimizer} lr={config.lr:g}")
+            f"k={config.k}, m={config.m}, {config.loss} loss{penalty_words(config)}, {config.optimizer} lr={config.lr:g}")
         started, signal = time.perf_counter(), None
         try:
             stop.check()
@@ -231,6 +236,12 @@ def run(args, argv: list, stop: interrupts.StopOnSignal) -> int:
         f"{scores}")
     say(f"wrote to {path}{os.sep}: {', '.join(FILES)}")
     return 0
+
+
+def penalty_words(config) -> str:
+    """", r1 penalty gamma=1, clip 0.01" for a config that has them, else ""."""
+    words = f", {config.penalty} penalty gamma={config.gamma:g}" if config.penalty else ""
+    return words + (f", clip {config.clip:g}" if config.clip is not None else "")
 
 
 def diverged(error, folder, columns: dict, argv: list) -> str:

@@ -18,7 +18,8 @@ from minigan import checkpoint, gan, resume, runs
 
 DEFAULT_OUT = "minigan-out"
 RUN_OPTIONS = {"dataset": "dataset", "k": "k", "batch_size": "m", "loss": "loss", "optimizer": "optimizer",
-               "lr": "lr", "seed": "seed"}   # command-line option -> GANConfig field
+               "lr": "lr", "seed": "seed", "penalty": "penalty", "gamma": "gamma",
+               "clip": "clip"}   # command-line option -> GANConfig field
 # Rough sizes for the memory check made before anything is allocated
 DATA_DIM = {"gaussian1d": 1, "ring": 2, "grid": 2, "digits": 64, "mnist": 784, "categorical": 8}
 BYTES_PER_UNIT = 4 * 8          # float32; each activation is kept for backward with its gradient, for
@@ -108,6 +109,8 @@ def prepare(args, backend_name: str):
             changes["steps"] = args.steps
         if getattr(args, "threads", None) is not None:
             changes["threads"] = args.threads
+        if args.gamma is not None and args.penalty is None:
+            raise UsageError(f"--gamma {args.gamma:g}: there is no penalty to weigh; add --penalty r1, r2 or gp")
         config = gan.recipe(backend=backend_name, **changes)
         check_memory(config, 0)
         out = args.out or DEFAULT_OUT

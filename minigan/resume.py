@@ -10,7 +10,8 @@ one line and the new config is added to the checkpoint's list of configs:
                   asking for more steps never raises the lr.
     --lr LR       a new learning rate from the checkpoint's step on, decayed (as the
                   recipe says) from there to --steps: the remedy for a run that diverged.
-    --k, --loss   the discriminator steps per generator step, the generator's loss
+    --k, --loss   the discriminator steps per generator step, the loss pair
+    --penalty, --gamma, --clip   a penalty on D's input gradient, its weight, weight clipping
     --optimizer   a new optimizer starts with an empty state (no momentum, no moments)
 
 The dataset, the network shapes, the batch size and the seed make the run what it is;
@@ -23,7 +24,8 @@ from dataclasses import dataclass
 from minigan.config import GANConfig
 
 # command-line option -> GANConfig field
-CHANGEABLE = {"steps": "steps", "lr": "lr", "k": "k", "loss": "loss", "optimizer": "optimizer"}
+CHANGEABLE = {"steps": "steps", "lr": "lr", "k": "k", "loss": "loss", "optimizer": "optimizer",
+              "penalty": "penalty", "gamma": "gamma", "clip": "clip"}
 FIXED = {"dataset": "dataset", "batch_size": "m", "seed": "seed"}
 
 

@@ -202,6 +202,10 @@ def assert_one_line(err, *words):
     (["--lr", "nan"], ["--lr", "positive number"]),
     (["--seed", "-1"], ["--seed", "integer >= 0"]),
     (["--loss", "wasserstein"], ["--loss", "invalid choice"]),
+    (["--penalty", "r3"], ["--penalty", "invalid choice", "gp"]),
+    (["--gamma", "0"], ["--gamma", "positive number"]),
+    (["--clip", "inf"], ["--clip", "positive number"]),
+    (["--gamma", "5"], ["--gamma 5", "--penalty"]),
 ])
 def test_usage_errors_exit_2_with_one_line(capsys, full_out, argv, words):
     status, out, err = run(capsys, *argv, "--out", str(full_out))

@@ -143,3 +143,24 @@ def test_a_checkpoint_from_before_the_loss_options_still_loads(tmp_path):
     resumed = gan.resume(tmp_path / "old.npz")
     assert resumed.step == 2 and resumed.penalty is None and resumed.clip is None
     assert resumed.run_id == model.run_id
+
+
+# ---- the demo and resume ------------------------------------------------------------------------
+def test_the_demo_trains_with_a_loss_pair_and_a_penalty(tmp_path, capsys):
+    from minigan import demo
+
+    status = demo.main(["--steps", "4", "--batch-size", "16", "--loss", "hinge", "--penalty", "r1", "--gamma", "2",
+                        "--out", str(tmp_path), "--no-progress", "--checkpoint-every", "2"])
+    out = capsys.readouterr().out
+    assert status == 0 and "hinge loss, r1 penalty gamma=2" in out
+    config = json.loads((tmp_path / "run-001" / "metrics.json").read_text())["config"]
+    assert (config["loss"], config["penalty"], config["gamma"], config["clip"]) == ("hinge", "r1", 2.0, None)
+
+
+def test_a_resume_may_change_the_penalty_and_says_so():
+    from minigan import resume
+
+    saved = gan.recipe("ring").to_dict()
+    plan = resume.plan(saved, 100, {"penalty": "gp", "gamma": 1.0, "loss": "wgan", "clip": None})
+    assert {k: plan.changes[k] for k in ("penalty", "gamma", "loss")} == {"penalty": "gp", "gamma": 1.0, "loss": "wgan"}
+    assert "penalty None -> 'gp'" in plan.lines[0] and "clip" not in plan.changes
