@@ -167,6 +167,14 @@ def test_unregularised_training_does_not_converge():
         assert wgan[-500:].min() > 0.3
 
 
+def test_wgan_gp_circles_or_sticks_at_theta_two_lambda():
+    for run, k in ((dirac_gan.simultaneous, {}), (dirac_gan.alternating, {"k": 5})):
+        circling = dirac_gan.distance(run(DiracGAN("wgan", gp_weight=0.3), steps=2000, h=0.1, **k))
+        assert circling[-500:].min() > 0.4
+        stuck = run(DiracGAN("wgan", gp_weight=1.0), steps=2000, h=0.1, **k)[-1]
+        assert stuck == pytest.approx([2.0, 0.0], abs=1e-3)  # psi* = 1 - theta / (2 lambda) reaches 0 there
+
+
 @pytest.mark.parametrize("method", ["simultaneous", "alternating"])
 def test_r1_with_gamma_1_converges(method):
     run = getattr(dirac_gan, method)

@@ -108,6 +108,8 @@ CLAIMS = {
         "r1_largest_distance": ((0.0, 1e-3), (0.0, 1e-3)),  # "every regularised run converges"
         "rate_max_relative_error": ((0.0, 5e-3), (0.0, 5e-3)),  # "within 0.5%"
         "fastest_r1_gamma": ((1, 1), (1, 1)),  # "the fastest is gamma = 2 f'(0) = 1"
+        "wgan_gp_circling_late_min": ((0.4, 2.0), (0.4, 2.0)),  # "with lambda = 0.3 the paths keep circling"
+        "wgan_gp_stuck_theta": ((2.0 - 1e-3, 2.0 + 1e-3), (2.0 - 1e-3, 2.0 + 1e-3)),  # "stop at theta = 2 lambda"
         "non_saturating_alternating_distance": ((0.15, 0.25), (0.15, 0.25)),  # "0.20 after 2,000 steps"
         "non_saturating_quadrupling_ratio": ((1.8, 2.2), (1.8, 2.2)),  # "four times the steps for half the distance"
         "non_saturating_simultaneous_distance": ((0.4, 0.5), (0.4, 0.5)),  # "stall near 0.45"

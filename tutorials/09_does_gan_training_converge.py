@@ -6,8 +6,8 @@
 # (ICML 2018) shrink a GAN to two numbers: the data are one point at 0, the generator is one
 # point at theta, the discriminator is a line through 0 with slope psi. We train it with
 # gradient steps, simultaneous (both players move at once) and alternating (D first, then G,
-# as Algorithm 1 does), for the plain GAN, WGAN with k critic steps, instance noise and the
-# R1 gradient penalty at several strengths. We draw the paths in the (theta, psi) plane and
+# as Algorithm 1 does), for the plain GAN, WGAN with k critic steps (and WGAN-GP), instance
+# noise and the R1 gradient penalty at several strengths. We draw the paths in the (theta, psi) plane and
 # the distance to the equilibrium over the steps, and explain every outcome with one 2 x 2
 # matrix: the Jacobian of the gradient field at the equilibrium, and its eigenvalues.
 #
@@ -214,7 +214,29 @@ print(f"fastest gamma (simultaneous): {gammas[fastest]}")
 # gamma = 2 f'(0) = 1, where the two eigenvalues meet at -1/2: *critical damping*, as for a
 # spring.
 #
-# ## 6. The figures
+# ## 6. WGAN-GP: a penalty that pulls the wrong way
+#
+# WGAN-GP (Gulrajani et al. 2017) replaces the clipping by lambda (|grad_x D(x_hat)| - 1)^2,
+# which here is lambda (|psi| - 1)^2 at every x_hat: it pulls |psi| towards 1, not psi
+# towards 0, and has a kink at psi = 0, so there is no Jacobian to read and no pull towards
+# the equilibrium. With lambda = 0.3 the paths keep circling. With lambda = 1 something
+# worse happens: D cannot change the sign of psi without crossing psi = 0, where the penalty
+# is largest, so it settles on psi = 1 - theta / (2 lambda) > 0 (the wrong sign for a fake
+# at theta > 0), G follows that slope *away* from the data, and both stop at theta = 2 lambda,
+# psi = 0: a stationary point that is not the equilibrium.
+
+# %%
+gp_runs = {lam: {m: run(DiracGAN("wgan", gp_weight=lam), m, k=5 if m == "alt" else 1)[0] for m in ("sim", "alt")}
+           for lam in (0.3, 1.0)}
+for lam, paths in gp_runs.items():
+    for method, path in paths.items():
+        d = dirac_gan.distance(path)
+        print(f"WGAN-GP lambda = {lam}, {method} (k = {5 if method == 'alt' else 1}): ends at "
+              f"({path[-1, 0]:+.3f}, {path[-1, 1]:+.3f}); distance over the last 500 steps {d[-500:].min():.2f} "
+              f"to {d[-500:].max():.2f}")
+
+# %% [markdown]
+# ## 7. The figures
 
 # %%
 panels = [("gan", "GAN"), ("wgan", "WGAN, |psi| <= 1"), ("noise_0.5", "instance noise 0.5"),
@@ -271,7 +293,7 @@ print("saved", FIGURES / "09_eigenvalues.png")
 # argument in a picture: as gamma grows the two eigenvalues leave the imaginary axis, meet
 # at -1/2 when gamma = 1, and then split along the real axis, one of them back towards 0.
 #
-# ## 7. An aside: the non-saturating generator
+# ## 8. An aside: the non-saturating generator
 #
 # minigan's default generator loss, -log D(G(z)), changes G's component to psi f'(psi theta).
 # At (0, 0) its Jacobian is the same (eigenvalues +- i/2), so the eigenvalues promise
@@ -295,7 +317,8 @@ print(f"non-saturating, simultaneous: distance after 1000 and 2000 steps: {ns_si
 #
 # The eigenvalues of the unregularised game and of R1 with gamma = 1; how far each run ends
 # from the equilibrium, as a fraction of its start for the ones that do not converge; the
-# rate check; and the non-saturating aside.
+# rate check; WGAN-GP circling (lambda = 0.3) and stuck at theta = 2 lambda (lambda = 1);
+# and the non-saturating aside.
 
 # %%
 print(f"CHECK jacobian_max_abs_error = {jacobian_error:.2e}")
@@ -316,6 +339,8 @@ print(f"CHECK r1_gamma_1_alternating_distance = {runs['r1_1', 'alt'][1][-1]:.3e}
 print(f"CHECK r1_largest_distance = {max(runs[key, m][1][-1] for key in gammas for m in ('sim', 'alt')):.3e}")
 print(f"CHECK rate_max_relative_error = {rate_error:.2e}")
 print(f"CHECK fastest_r1_gamma = {gammas[fastest]:g}")
+print(f"CHECK wgan_gp_circling_late_min = {min(dirac_gan.distance(p)[-500:].min() for p in gp_runs[0.3].values()):.4f}")
+print(f"CHECK wgan_gp_stuck_theta = {min(abs(p[-1, 0]) for p in gp_runs[1.0].values()):.4f}")
 print(f"CHECK non_saturating_alternating_distance = {ns_alt[-1]:.4f}")
 print(f"CHECK non_saturating_quadrupling_ratio = {ns_alt[500] / ns_alt[2000]:.3f}")
 print(f"CHECK non_saturating_simultaneous_distance = {ns_sim[-1]:.4f}")
