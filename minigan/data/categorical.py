@@ -2,7 +2,7 @@
 
 - ``categorical(probabilities)``: p_data over K symbols, each example a float32 one-hot row
   of length K. The default is K = 8 symbols with a skewed (geometric) distribution, each
-  symbol half as likely as the one before: p_i = 2^-i / (1 - 2^-8), so symbol 0 is drawn
+  symbol half as likely as the one before: p_i = 2^-(i+1) / (1 - 2^-8), so symbol 0 is drawn
   50.2% of the time and symbol 7 only 0.4%. Skewed on purpose: a generator that learns
   nothing (uniform, 1/8 each) is far from it (JS divergence 0.183 nats), and one that
   collapses onto the favourite symbol is farther (0.215).
