@@ -158,6 +158,30 @@ LOSSES = {
         lambda r, f: losses.generator_loss(f, form="minimax"),
         lambda r, f: -F.binary_cross_entropy_with_logits(f, torch.zeros_like(f)),
     ),
+    "discriminator_loss lsgan": (
+        lambda r, f: losses.discriminator_loss(r, f, form="lsgan"),
+        lambda r, f: 0.5 * F.mse_loss(r, torch.ones_like(r)) + 0.5 * F.mse_loss(f, torch.zeros_like(f)),
+    ),
+    "generator_loss lsgan": (
+        lambda r, f: losses.generator_loss(f, form="lsgan"),
+        lambda r, f: 0.5 * F.mse_loss(f, torch.ones_like(f)),
+    ),
+    "discriminator_loss wgan": (
+        lambda r, f: losses.discriminator_loss(r, f, form="wgan"),
+        lambda r, f: f.mean() - r.mean(),
+    ),
+    "generator_loss wgan": (
+        lambda r, f: losses.generator_loss(f, form="wgan"),
+        lambda r, f: -f.mean(),
+    ),
+    "discriminator_loss hinge": (   # logits of size ~3: some inside the margin, some past it
+        lambda r, f: losses.discriminator_loss(r, f, form="hinge"),
+        lambda r, f: F.relu(1.0 - r).mean() + F.relu(1.0 + f).mean(),
+    ),
+    "generator_loss hinge": (
+        lambda r, f: losses.generator_loss(f, form="hinge"),
+        lambda r, f: -f.mean(),
+    ),
     "bce_with_logits, smoothed label 0.9": (
         lambda r, f: losses.bce_with_logits(r, 0.9),
         lambda r, f: F.binary_cross_entropy_with_logits(r, torch.full_like(r, 0.9)),
@@ -190,6 +214,47 @@ def test_bce_with_logits_gradient_to_the_targets_is_equal():
     F.binary_cross_entropy_with_logits(a_theirs, t_theirs).backward()
     np.testing.assert_allclose(a_ours.grad, a_theirs.grad.numpy(), rtol=0, atol=TIGHT)
     np.testing.assert_allclose(t_ours.grad, t_theirs.grad.numpy(), rtol=0, atol=TIGHT)
+
+
+# ---- the gradient penalties: double backprop on both sides --------------------------------------
+def torch_input_gradient(D, x):
+    """grad_x of sum D(x), kept in the graph (create_graph) so the penalty reaches D's parameters."""
+    (grad_x,) = torch.autograd.grad(D(x).sum(), x, create_graph=True)
+    return grad_x                                                  # (m, dim)
+
+
+PENALTIES = {
+    "r1_penalty": (
+        lambda D, real, fake, eps: losses.r1_penalty(D, real),
+        lambda D, real, fake, eps: (torch_input_gradient(D, real.requires_grad_()) ** 2).sum(dim=1).mean(),
+    ),
+    "gradient_penalty": (   # minigan adds 1e-12 under the square root (a flat D): hence 1e-9 below
+        lambda D, real, fake, eps: losses.gradient_penalty(D, real, fake, eps),
+        lambda D, real, fake, eps: ((torch_input_gradient(D, (eps * real + (1 - eps) * fake).requires_grad_())
+                                     .norm(2, dim=1) - 1) ** 2).mean(),
+    ),
+}
+
+
+@pytest.mark.parametrize("activation", ["tanh", "leaky_relu"])
+@pytest.mark.parametrize("name", sorted(PENALTIES))
+def test_penalty_values_and_gradients_in_ds_parameters_are_equal(name, activation):
+    ours_fn, theirs_fn = PENALTIES[name]
+    D = nn.MLP([2, 8, 8, 1], activation, rng=rng(9), dtype="float64")
+    D_torch = interop.to_torch(D)
+    real, fake = x64(6, 2, seed=10), x64(6, 2, seed=11)
+    eps = np.random.default_rng(12).uniform(size=(6, 1))
+    penalty = ours_fn(D, *(minigan.tensor(a, dtype="float64") for a in (real, fake, eps)))
+    penalty.backward()
+    penalty_torch = theirs_fn(D_torch, *(torch.from_numpy(a) for a in (real, fake, eps)))
+    penalty_torch.backward()
+    assert abs(penalty.item() - penalty_torch.item()) <= 1e-9
+    for (pname, ours), theirs in zip(D.named_parameters(), D_torch.parameters()):
+        # None = no path from the penalty (the output bias; with leaky_relu every bias: grad_x D is
+        # piecewise constant in them). Either side may say None where the other has zeros.
+        ours_grad = np.zeros(tuple(theirs.shape)) if ours.grad is None else torch_layout(ours.grad)
+        theirs_grad = np.zeros(theirs.shape) if theirs.grad is None else theirs.grad.numpy()
+        np.testing.assert_allclose(ours_grad, theirs_grad, rtol=0, atol=1e-9, err_msg=pname)
 
 
 # ---- optimizers: state carried over mid-run ----------------------------------------------------
@@ -226,7 +291,7 @@ def torch_steps(D, opt, data):
 
 
 def max_difference(a, b):
-    return max(float((p - q).abs().max()) for p, q in zip(a.parameters(), b.parameters()))
+    return max(float((p - q).detach().abs().max()) for p, q in zip(a.parameters(), b.parameters()))
 
 
 @pytest.mark.parametrize("kind", sorted(OPTIMIZERS))
