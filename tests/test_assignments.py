@@ -50,6 +50,10 @@ PLANTED = {
                 "early_d_fake": float(np.mean(history["d_real"][:early])),
                 "early_g_grad_norm": float(np.mean(history["g_grad_norm"][:early]))}
         """),
+    "A5": ("A5.2", "A5.1", """
+        (grad_x,) = grad(scores.sum(), x)
+        return (grad_x * grad_x).sum(axis=1).mean()
+        """),  # no create_graph: the right value, but no gradient for D's weights
 }
 IDS = sorted(ASSIGNMENTS)
 

@@ -132,7 +132,24 @@ A4 = Assignment(
     time_limit=120.0,
 )
 
-ASSIGNMENTS = {a.id: a for a in (A1, A2, A3, A4)}
+A5 = Assignment(
+    "A5", "Gradient penalties: differentiating through a backward pass",
+    parts=(
+        Part("A5.1", "r1_penalty: mean ||grad_x D(x)||^2, recorded so that D's weights get its gradient", 5,
+             "checks_penalties:check_r1",
+             "which call of minigan.grad gives grad_x D(x) for the whole batch at once, and what must it be "
+             "told so that the penalty built from that gradient can itself be differentiated by D's weights? "
+             "how do you turn the (m, dim) gradient into one squared norm per sample, then their mean?"),
+        Part("A5.2", "Tanh.backward, written so that it can be differentiated again", 3,
+             "checks_penalties:check_tanh_second_order",
+             "what is the derivative of tanh, written with the saved output y only? under create_graph, "
+             "ctx.saved holds the output as a Tensor: which operations keep the gradient recorded, so that "
+             "its own derivative, -2 y (1 - y^2) grad_y, comes out of the next backward?"),
+    ),
+    tests=("tests/test_second_order.py", "tests/test_penalties.py"),
+)
+
+ASSIGNMENTS = {a.id: a for a in (A1, A2, A3, A4, A5)}
 
 
 def assignment(name: str) -> Assignment:

@@ -233,5 +233,48 @@ def compare(steps, seed, runs):
     return experiments.compare(steps=steps, seed=seed)
 
 
+# ---- A5: second derivatives and the R1 penalty ---------------------------------------------------------
+def second_order(module, op, backend, x, v, u):
+    """y = op(x); g = grad <v, y> with create_graph=True; then h = grad <u, g>: g and h as numbers.
+
+    ``g_recorded`` says whether g came back with a graph (requires_grad) at all.
+    """
+    import minigan
+    from minigan.autograd import apply
+
+    be = minigan.get_backend(backend)
+    Op = getattr(importlib.import_module(f"minigan.{module}"), op)
+    x = minigan.tensor(x, requires_grad=True, backend=be, dtype="float64")
+    y = apply(Op, x)
+    (g,) = minigan.grad(y, x, grad_outputs=minigan.tensor(v, backend=be, dtype="float64"), create_graph=True)
+    result = {"g": to_host(g)[0], "g_recorded": bool(g.requires_grad)}
+    if g.requires_grad:
+        (h,) = minigan.grad(g, x, grad_outputs=minigan.tensor(u, backend=be, dtype="float64"), allow_unused=True)
+        result["h"] = None if h is None else to_host(h)[0]
+    return result
+
+
+def penalty(backend, sizes, weights, x):
+    """R1 = losses.r1_penalty(D, x) for an MLP D with the given weights (tanh, float64);
+    then R1.backward(): its value and the gradient of every weight and bias, in order."""
+    import minigan
+    from minigan import losses, nn
+
+    be = minigan.get_backend(backend)
+    D = nn.MLP(list(sizes), "tanh", rng=be.random(SEED), backend=be, dtype="float64")
+    params = list(D.parameters())
+    for p, w in zip(params, weights):
+        p.data = be.asarray(w, dtype=p.dtype)
+    r1 = losses.r1_penalty(D, minigan.tensor(x, backend=be, dtype="float64"))
+    result = {"is_tensor": isinstance(r1, minigan.Tensor)}
+    if not result["is_tensor"]:
+        return result
+    result.update(value=to_host(r1)[0], requires_grad=bool(r1.requires_grad))
+    if r1.requires_grad:
+        r1.backward()
+    result["grads"] = [None if p.grad is None else to_host(p.grad, be)[0] for p in params]
+    return result
+
+
 PROBES = {"vjp": vjp, "graph_walk": graph_walk, "linear": linear, "optimizer": optimizer, "train": train,
-          "run_ring": run_ring, "compare": compare}
+          "run_ring": run_ring, "compare": compare, "second_order": second_order, "penalty": penalty}
