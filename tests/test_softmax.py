@@ -3,7 +3,8 @@
 The two softmax ops: backward against finite differences (float64, every backend), forward
 against NumPy, rows that sum to 1, log_softmax = log(softmax), exact and finite answers at
 logits of +-1e3, and the second derivative (the backward differentiated once more, with
-``minigan.grad(..., create_graph=True)``) against finite differences of the first.
+``minigan.grad(..., create_graph=True)``, via minigan.gradgradcheck) against finite
+differences of the first.
 one_hot and argmax: their values, and that they give no gradient.
 """
 import warnings
@@ -17,7 +18,6 @@ from strategies import BACKENDS, arrays, shapes
 
 import minigan
 from minigan import ops
-from minigan.gradcheck import compare_gradient, element_steps
 
 
 def np_log_softmax(x, axis):
@@ -117,40 +117,15 @@ def test_stable_at_logits_of_plus_minus_1e3(name, dtype, backend):
 
 
 # ---- the second derivative -------------------------------------------------------------------
-def first_derivative(op, host, w, axis, backend, create_graph):
-    """(x, g) with g = d<w, op(x)>/dx: the VJP with cotangent w, a Tensor (with a graph if asked)."""
-    x = leaf(host, backend)
-    y = op(x, axis=axis)
-    (g,) = minigan.grad(y, x, grad_outputs=minigan.tensor(w, backend=backend, dtype="float64"),
-                        create_graph=create_graph)
-    return x, g
-
-
-@pytest.mark.skipif(not hasattr(minigan, "grad"), reason="minigan.grad (double backprop) not on this branch yet")
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("name", sorted(SOFTMAX_OPS))
 @given(drawn=logits_and_axis(), seed=st.integers(0, 2**16))
 def test_second_derivative_matches_finite_differences_of_the_first(name, backend, drawn, seed):
-    """d<v, g(x)>/dx, by differentiating the backward (create_graph=True), against central
-    differences of g itself: g(x) = d<w, op(x)>/dx for fixed random w and v."""
+    """The backward, recorded (create_graph=True) and differentiated again, against central
+    differences of the first derivative h(x) = d<v, op(x)>/dx (minigan.gradgradcheck)."""
     host, axis = drawn
     op, _ = SOFTMAX_OPS[name]
-    rng = np.random.default_rng(seed)
-    w, v = rng.standard_normal(host.shape), rng.standard_normal(host.shape)
-    x, g = first_derivative(op, host, w, axis, backend, create_graph=True)
-    (h,) = minigan.grad(ops.sum(g * minigan.tensor(v, backend=backend, dtype="float64")), x)
-    analytic_all = x.backend.to_host(h.data if isinstance(h, minigan.Tensor) else h)
-
-    def s(values):  # <v, g(x)> at x = values[0], from the first derivative alone
-        _, g_here = first_derivative(op, values[0], w, axis, backend, create_graph=False)
-        g_host = g_here.numpy() if isinstance(g_here, minigan.Tensor) else x.backend.to_host(g_here)
-        return float(np.sum(g_host * v))
-
-    steps, labels = element_steps(host.shape)
-    analytic = np.array([float(np.sum(analytic_all * u)) for u in steps])
-    eps = 1e-6
-    numeric = np.array([(s([host + eps * u]) - s([host - eps * u])) / (2 * eps) for u in steps])
-    compare_gradient(f"{name} second derivative", analytic, numeric, labels, atol=1e-5, rtol=1e-3)
+    minigan.gradgradcheck(lambda x: op(x, axis=axis), [leaf(host, backend)], seed=seed)
 
 
 # ---- one_hot and argmax: symbols, and no gradient ---------------------------------------------
