@@ -79,7 +79,9 @@ function fill(select, options) {
 
 function showSettings(message) {
   const s = message.settings;
-  lab.settings = s; lab.points = s.points.slice();
+  // the page owns the drawn points while it draws them: take the server's only for a new page or new data
+  if (!lab.settings || lab.settings.dataset !== s.dataset) lab.points = s.points.slice();
+  lab.settings = s;
   fill($("dataset"), message.options.dataset); fill($("optimizer"), message.options.optimizer);
   fill($("loss"), message.options.loss); fill($("noise"), message.options.noise);
   $("dataset").value = s.dataset;

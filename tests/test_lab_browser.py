@@ -1,0 +1,183 @@
+"""minigan lab in a real browser: Debian's chromium driven by Playwright.
+
+The lab runs as ``python -m minigan.lab`` in a subprocess; the page is loaded with the
+address it printed. The tests click the page's buttons (by their stable ids) and read
+what it shows: #step, #modes, the canvas, and ``window.lab`` (the page's own state).
+Skipped, with the reason, where Playwright or /usr/bin/chromium is missing or cannot start.
+
+Screenshots go to MINIGAN_LAB_SCREENSHOTS (docs/images makes the docs' pictures), else to
+a temporary folder.
+"""
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+from minigan import gan
+from minigan.lab import saving
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+THREE_CLUSTERS = [(-1.5, -1.0), (1.5, -1.0), (0.0, 1.6)]
+MAX_ITERATIONS_FOR_3_MODES = 1500      # measured: 3/3 at high quality by iteration 200-300
+
+
+def launch(playwright):
+    """A fresh chromium (its own user-data folder), or pytest.skip saying why not."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no {CHROMIUM}: apt-get install chromium (the lab's browser tests drive the system browser)")
+    try:
+        return playwright.chromium.launch_persistent_context(tempfile.mkdtemp(prefix="minigan-lab-chromium-"),
+                                                             executable_path=CHROMIUM, headless=True, args=ARGS,
+                                                             viewport={"width": 1400, "height": 900},
+                                                             bypass_csp=True)   # the page forbids eval; the test waits by it
+    except Exception as error:  # Playwright raises its own Error types; any of them means "cannot start"
+        pytest.skip(f"chromium at {CHROMIUM} cannot start under Playwright: {str(error).splitlines()[0]}")
+
+
+@pytest.fixture(scope="module")
+def lab_url(tmp_path_factory):
+    out = tmp_path_factory.mktemp("lab-browser") / "runs"
+    process = subprocess.Popen([sys.executable, "-m", "minigan.lab", "--no-browser", "--out", str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = process.stdout.readline().strip()
+    assert line.startswith("minigan lab: http://127.0.0.1:"), line
+    yield line.split(": ", 1)[1]
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=20)
+    assert process.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the test extra has it)")
+    with sync_api.sync_playwright() as playwright:
+        context = launch(playwright)
+        yield context
+        context.close()
+
+
+@pytest.fixture
+def page(browser, lab_url):
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(lab_url)
+    page.wait_for_function("window.lab && window.lab.stats.framesShown > 0 && window.lab.settings", timeout=20000)
+    page.click("#reset")                                     # each test starts a run of its own
+    page.wait_for_function("document.getElementById('step').textContent === '0'", timeout=10000)
+    yield page
+    page.click("#pause")
+    assert errors == []                                      # no JavaScript error on the page
+    page.close()
+
+
+def screenshot(page, name):
+    folder = os.environ.get("MINIGAN_LAB_SCREENSHOTS") or tempfile.gettempdir()
+    os.makedirs(folder, exist_ok=True)
+    page.screenshot(path=os.path.join(folder, name))
+
+
+def step(page) -> int:
+    return int(page.inner_text("#step"))
+
+
+def wait_frames(page, n=2):
+    """Wait until ``n`` more frames are drawn (the page has caught up with the server)."""
+    shown = page.evaluate("window.lab.stats.framesShown")
+    page.wait_for_function(f"window.lab.stats.framesShown >= {shown + n}", timeout=10000)
+
+
+def test_play_for_ten_seconds_trains_and_redraws(page):
+    before = page.evaluate("document.getElementById('canvas').toDataURL()")
+    page.click("#play")
+    time.sleep(10)
+    assert step(page) > 100                                  # ~100-300 iterations a second on 2 cores
+    after = page.evaluate("document.getElementById('canvas').toDataURL()")
+    assert after != before
+    assert re.fullmatch(r"\d/8", page.inner_text("#modes"))
+    screenshot(page, "lab.png")
+    page.click("#show-python")
+    page.locator("#python").scroll_into_view_if_needed()
+    screenshot(page, "lab-python.png")
+    page.click("#pause")
+
+
+def test_pause_stops_the_count(page):
+    page.click("#play")
+    page.wait_for_function("Number(document.getElementById('step').textContent) > 20", timeout=20000)
+    page.click("#pause")
+    time.sleep(0.5)                                          # the frame after the pause arrives
+    stopped = step(page)
+    time.sleep(1.5)
+    assert step(page) == stopped
+
+
+def test_one_iteration_adds_exactly_one(page):
+    for expected in (1, 2, 3):
+        page.click("#step-iter")
+        page.wait_for_function(f"document.getElementById('step').textContent === '{expected}'", timeout=10000)
+    time.sleep(0.5)
+    assert step(page) == 3
+
+
+def test_one_d_step_changes_ds_loss_and_leaves_the_count(page):
+    page.click("#step-iter")
+    page.wait_for_function("document.getElementById('step').textContent === '1'", timeout=10000)
+    before = page.evaluate("window.lab.latest.d_loss")
+    page.click("#step-d")
+    page.wait_for_function(f"window.lab.latest.d_loss !== {before!r} && window.lab.frame.phase === 'D'", timeout=10000)
+    assert step(page) == 1
+    assert page.evaluate("window.lab.latest.kind") == "D"
+    screenshot(page, "lab-step-d.png")                      # the overview highlights D
+
+
+def test_a_new_learning_rate_is_applied(page):
+    page.fill("#lr-d", "0.0007")
+    page.dispatch_event("#lr-d", "change")
+    page.wait_for_function("window.lab.frame && window.lab.frame.lr_d === 0.0007", timeout=10000)   # the GAN's opt_D.lr
+    assert "0.0007" in page.inner_text("#python-code")
+    assert page.evaluate("window.lab.frame.lr_g") == 0.0015
+
+
+def test_draw_three_clusters_and_train_to_three_of_three_modes(page):
+    page.select_option("#dataset", "drawn")
+    page.wait_for_function("window.lab.settings.dataset === 'drawn'", timeout=10000)
+    box = page.locator("#canvas").bounding_box()
+    low, high = -3.0, 3.0
+    for cx, cy in THREE_CLUSTERS:
+        for dx, dy in ((0, 0), (0.08, 0.02), (-0.05, 0.07), (0.03, -0.08), (-0.07, -0.04)):
+            x = box["x"] + (cx + dx - low) / (high - low) * box["width"]
+            y = box["y"] + (1 - (cy + dy - low) / (high - low)) * box["height"]
+            page.mouse.click(x, y)
+    page.wait_for_function("window.lab.settings.points.length === 15", timeout=10000)
+    page.click("#play")
+    page.wait_for_function(
+        f"document.getElementById('modes').textContent === '3/3' && Number(document.getElementById('hq').textContent) >= 0.7"
+        f" || Number(document.getElementById('step').textContent) > {MAX_ITERATIONS_FOR_3_MODES}", timeout=60000)
+    page.click("#pause")
+    assert page.inner_text("#modes") == "3/3" and float(page.inner_text("#hq")) >= 0.7, \
+        f"{page.inner_text('#modes')} modes at high quality {page.inner_text('#hq')} by iteration {step(page)}"
+    screenshot(page, "lab-drawn.png")
+    page.select_option("#dataset", "ring")                   # leave the lab as the next test expects it
+    page.wait_for_function("window.lab.settings.dataset === 'ring'", timeout=10000)
+
+
+def test_save_a_run_and_resume_it_in_python(page):
+    for _ in range(3):
+        page.click("#step-iter")
+    page.wait_for_function("document.getElementById('step').textContent === '3'", timeout=10000)
+    page.click("#save")
+    page.wait_for_function("document.getElementById('message').textContent.startsWith('saved: ')", timeout=30000)
+    folder = page.inner_text("#message").split("saved: ")[1].split(" (")[0]
+    model = gan.resume(os.path.join(folder, "checkpoint.npz"))
+    assert model.step == 3
+    assert saving.resume(folder).step == 3
+    model.train(2)                                           # and it trains on
+    assert model.step == 5
