@@ -272,6 +272,7 @@ print("saved", FIGURES / "14_handover.png")
 # | `minigan.tensor(data, requires_grad=True)` | `torch.tensor(data, requires_grad=True)` |
 # | `Tensor.backward()`, `.grad` (an array) | `Tensor.backward()`, `.grad` (a tensor) |
 # | `minigan.no_grad()` | `torch.no_grad()` |
+# | `minigan.grad(outputs, inputs, create_graph=True)` | `torch.autograd.grad(outputs, inputs, create_graph=True)` |
 # | `Tensor.detach()` | `Tensor.detach()` |
 # | `Tensor.numpy()` | `Tensor.detach().cpu().numpy()` |
 # | `get_backend("cupy")`, `Module.to(backend)` | `device="cuda"`, `Module.to("cuda")` |
@@ -286,6 +287,10 @@ print("saved", FIGURES / "14_handover.png")
 # | `losses.generator_loss(a_fake, "minimax")` | `-F.binary_cross_entropy_with_logits(a_fake, zeros)` |
 # | `losses.value_function(a_real, a_fake)` | `F.logsigmoid(a_real).mean() + F.logsigmoid(-a_fake).mean()` |
 # | `losses.bce_with_logits(a, t)` | `F.binary_cross_entropy_with_logits(a, t)` |
+# | `losses.discriminator_loss(a_real, a_fake, "lsgan")`, `generator_loss(a_fake, "lsgan")` | `0.5 * F.mse_loss(a_real, ones) + 0.5 * F.mse_loss(a_fake, zeros)`, `0.5 * F.mse_loss(a_fake, ones)` |
+# | `losses.discriminator_loss(a_real, a_fake, "wgan")`, `"hinge"` | `a_fake.mean() - a_real.mean()`, `F.relu(1 - a_real).mean() + F.relu(1 + a_fake).mean()` |
+# | `losses.generator_loss(a_fake, "wgan")`, `"hinge"` | `-a_fake.mean()` |
+# | `losses.r1_penalty(D, x)` (`minigan.grad(..., create_graph=True)` inside) | `torch.autograd.grad(D(x).sum(), x, create_graph=True)`, then the mean squared norm |
 # | `optim.Adam(params, lr, betas)`, `optim.SGD(params, lr, momentum)` | `torch.optim.Adam(params, lr, betas)`, `torch.optim.SGD(params, lr, momentum)` |
 # | `opt.zero_grad()`, `opt.step()`, `opt.lr = ...` | `opt.zero_grad()`, `opt.step()`, `opt.param_groups[0]["lr"] = ...` |
 # | `callbacks.LinearSchedule` | `torch.optim.lr_scheduler.LinearLR` |
