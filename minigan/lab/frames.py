@@ -26,7 +26,7 @@ from minigan import losses, metrics
 from minigan.autograd import Tensor, no_grad
 from minigan.lab.settings import mode_centres
 
-HEAT_CELLS = 40         # the heatmap is HEAT_CELLS x HEAT_CELLS (a strip: HEAT_CELLS columns)
+HEAT_CELLS = 32         # the heatmap is HEAT_CELLS x HEAT_CELLS (a strip: HEAT_CELLS columns)
 MANIFOLD_LINES = 15     # the z-grid has this many lines each way
 N_FAKES = N_REALS = 400
 N_ARROWS = 48
@@ -143,7 +143,7 @@ class FrameBuilder:
         return frame
 
 
-def to_json_ready(frame: dict, digits: int = 4) -> dict:
+def to_json_ready(frame: dict, digits: int = 3) -> dict:
     """The frame with every array as nested lists of rounded floats (what json.dumps takes;
     a NaN of a diverged run becomes 0, since JSON has no NaN)."""
     return {key: np.round(np.nan_to_num(np.asarray(value, dtype=np.float64)), digits).tolist() if isinstance(value, np.ndarray)

@@ -91,7 +91,7 @@ class Lab:
     def run(self) -> None:
         # One BLAS thread for the whole lab: the browser drawing the frames needs the other core.
         with threadpool_limits(limits=1, user_api="blas"), np.errstate(over="ignore", invalid="ignore"):
-            piece, last_frame, last_coverage = 1, 0.0, 0.0
+            piece, last_frame, last_coverage, frame_cost = 1, 0.0, 0.0, 0.0
             while not self.stopping:
                 self.run_commands(block=not self.playing and not self.dirty)
                 if self.playing:
@@ -101,10 +101,11 @@ class Lab:
                     piece = max(1, min(200, round(piece * PIECE_SECONDS / max(took, 1e-4))))
                     self.dirty = True
                 now = time.perf_counter()
-                if self.dirty and self.frame_wanted.is_set() and now - last_frame >= 1.0 / FPS:
+                # at most FPS frames a second, and frames at most half the worker's time (a busy machine)
+                if self.dirty and self.frame_wanted.is_set() and now - last_frame >= max(1.0 / FPS, 2 * frame_cost):
                     measure = (not self.playing) or now - last_coverage >= COVERAGE_SECONDS
                     self.send_frame(measure)
-                    last_frame = now
+                    last_frame, frame_cost = now, time.perf_counter() - now
                     last_coverage = now if measure else last_coverage
 
     def run_commands(self, block: bool) -> None:

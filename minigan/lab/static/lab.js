@@ -56,13 +56,17 @@ function animate() {
     lab.fresh = false;
     const f = lab.frame;
     LabView.draw($("canvas"), f);
-    LabCharts.drawAll();
+    lab.chartsStale = true;
     if (lab.overview) LabCharts.overview($("overview"), lab.overview, f, lab.latest);
     $("step").textContent = String(f.step);
     const now = performance.now(), times = lab.stats.shownTimes;
     lab.stats.framesShown++; times.push(now);
     while (times.length && times[0] < now - 1000) times.shift();
     $("fps").textContent = String(times.length);
+  }
+  const now = performance.now();      // the charts are redrawn 10 times a second at most: they change slowly
+  if (lab.chartsStale && (now - (lab.chartsDrawn || 0) >= 100 || (lab.frame && lab.frame.phase))) {
+    LabCharts.drawAll(); lab.chartsDrawn = now; lab.chartsStale = false;
   }
   requestAnimationFrame(animate);
 }
