@@ -22,10 +22,14 @@ import sys
 import tempfile
 
 import numpy as np
-import torch
-import torch.distributed as dist
-import torch.nn.functional as F
-from torch.nn.parallel import DistributedDataParallel as DDP
+
+try:
+    import torch
+    import torch.distributed as dist
+    import torch.nn.functional as F
+    from torch.nn.parallel import DistributedDataParallel as DDP
+except ImportError:
+    sys.exit('ddp_ring_gan.py: got no PyTorch, wanted it installed: pip install -e ".[torch]" (docs/next_steps.md)')
 
 from minigan import data, get_backend, interop, nn
 
