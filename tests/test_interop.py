@@ -339,12 +339,21 @@ class Doubling(nn.Module):
         return x * 2.0
 
 
+class Reversed(nn.Sequential):   # a Sequential whose forward is not the layers in order
+    def forward(self, x):
+        for layer in reversed(self.layers):
+            x = layer(x)
+        return x
+
+
 def test_an_unsupported_minigan_layer_is_named():
     model = nn.Sequential(nn.Linear(4, 6), nn.Maxout(6, 2, 3))
     with pytest.raises(interop.UnsupportedLayer, match=r"module\.layers\[1\]: got a Maxout, .*Linear, ReLU"):
         interop.to_torch(model)
     with pytest.raises(interop.UnsupportedLayer, match=r"^module: got a Doubling"):
         interop.to_torch(Doubling())
+    with pytest.raises(interop.UnsupportedLayer, match=r"^module: got a Reversed"):
+        interop.to_torch(Reversed(nn.Linear(2, 2), nn.Tanh()))
 
 
 def test_an_unsupported_torch_layer_is_named():

@@ -53,7 +53,8 @@ def to_torch(module):
 
 
 def _to_torch(torch, module, where: str):
-    if isinstance(module, nn.Sequential):          # MLP is a Sequential
+    # exact classes only: a subclass may compute something else in its forward
+    if type(module) in (nn.Sequential, nn.MLP):
         layers = [_to_torch(torch, layer, f"{where}.layers[{i}]") for i, layer in enumerate(module.layers)]
         result = torch.nn.Sequential(*layers)
     elif type(module) is nn.Linear:
