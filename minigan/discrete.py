@@ -94,7 +94,8 @@ class CategoricalGenerator(nn.Module):
         if isinstance(k, bool) or not isinstance(k, int) or k < 2:
             raise ValueError(f"k: got {k!r}, wanted an integer >= 2 (the number of symbols)")
         if mode not in MODES:
-            raise ValueError(f"mode: got {mode!r}, wanted one of {', '.join(MODES)}")
+            raise ValueError(f"mode: got {mode!r}, wanted one of {', '.join(MODES)} "
+                             f"(for dataset 'categorical', GANConfig.g_output is this mode)")
         self.k, self.mode, self.tau = k, mode, check_tau(tau)
         dtype = self.backend.default_float if dtype is None else dtype
         self.logits = nn.Parameter(self.backend.xp.zeros((k,), dtype=dtype), self.backend)   # theta, (K,)
