@@ -214,12 +214,17 @@ def test_the_python_panel_makes_the_same_run(tmp_path, dataset):
 # ---- Save run -----------------------------------------------------------------------------------
 def test_a_saved_run_resumes_where_the_lab_left_it(tmp_path):
     lab, messages = make_lab(tmp_path)
+    lab.post({"cmd": "save"})
+    lab.run_commands(block=False)
+    assert messages[-1]["type"] == "error" and messages[-1]["message"].startswith("save: got a run at iteration 0")
+    assert not (tmp_path / "runs").exists()
     lab.change("lr_d", 4e-4)
     trained(lab, 30)
     lab.run_command({"cmd": "step-d"})
-    lab.run_command({"cmd": "save"})
+    lab.run_command({"cmd": "save", "folder": str(tmp_path / "elsewhere"), "path": "/tmp/x"})   # no path is taken
     folder = messages[-1]["folder"]
     assert messages[-1]["type"] == "saved" and os.path.dirname(folder) == str(tmp_path / "runs")
+    assert not (tmp_path / "elsewhere").exists()
     for name in ("run.json", "history.csv", "checkpoint.npz", "metrics.json", "losses.png", "discriminator.png",
                  "samples.png", "training.gif"):
         assert os.path.getsize(os.path.join(folder, name)) > 0, name
@@ -245,18 +250,6 @@ def test_a_saved_drawn_run_resumes_with_its_points(tmp_path):
     model = saving.resume(folder)
     assert model.p_data.name == "drawn" and model.p_data.centres.shape == (15, 2)
     assert lab.model.train_step().to_floats() == model.train_step().to_floats()
-
-
-def test_save_takes_no_path_from_the_page(tmp_path):
-    lab, messages = make_lab(tmp_path)
-    lab.post({"cmd": "save"})
-    lab.run_commands(block=False)
-    assert messages[-1]["type"] == "error" and messages[-1]["message"].startswith("save: got a run at iteration 0")
-    assert not (tmp_path / "runs").exists()
-    trained(lab, 1)
-    lab.run_command({"cmd": "save", "folder": str(tmp_path / "elsewhere"), "path": "/tmp/x"})
-    assert os.path.dirname(messages[-1]["folder"]) == str(tmp_path / "runs")
-    assert not (tmp_path / "elsewhere").exists()
 
 
 # ---- the server, as a user starts it --------------------------------------------------------------
@@ -346,17 +339,14 @@ def test_a_websocket_from_another_origin_is_refused(server, origin):
     assert refused.value.status == 403
 
 
-def test_the_websocket_of_the_page_trains_and_saves_under_out(server):
-    origin = f"http://127.0.0.1:{server['port']}"
-    seen = run_websocket(server, origin, [{"cmd": "step-iter"}, {"cmd": "step-iter"}],
+def test_the_websocket_of_the_page_drives_the_lab(server):
+    origin = f"http://127.0.0.1:{server['port']}"         # the page's own origin (Save run: the browser test)
+    seen = run_websocket(server, origin, [{"cmd": "reset"}, {"cmd": "step-iter"}, {"cmd": "step-iter"}],
                          lambda m: m["type"] == "frame" and m["step"] >= 2)
-    assert "settings" in [m["type"] for m in seen], [m["type"] for m in seen]
-    assert seen[-1]["step"] == 2
-    seen = run_websocket(server, origin, [{"cmd": "save", "path": "/tmp"}], lambda m: m["type"] in ("saved", "error"))
-    folder = seen[-1]["folder"]
-    assert os.path.dirname(folder) == str(server["out"])
-    model = gan.resume(os.path.join(folder, "checkpoint.npz"))
-    assert model.step == 2
+    assert "settings" in [m["type"] for m in seen]
+    assert seen[-1]["step"] == 2 and seen[-1]["heatmap"] and seen[-1]["fakes"]
+    seen = run_websocket(server, origin, ["play", {"cmd": "jump"}], lambda m: m["type"] == "error")
+    assert seen[-1]["message"].startswith("command: got 'play'")
 
 
 def test_ctrl_c_stops_the_lab_cleanly(tmp_path):

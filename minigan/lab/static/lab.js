@@ -99,7 +99,10 @@ function showSettings(message) {
 
 function value(id) {
   const text = $(id).value.trim();
-  if (id === "g-hidden" || id === "d-hidden") return text === "" ? [] : text.split(",").map((w) => Number(w.trim()));
+  if (id === "g-hidden" || id === "d-hidden") {        // "128,128" -> [128, 128]; anything else as typed
+    const widths = text === "" ? [] : text.split(",").map((w) => Number(w.trim()));
+    return widths.every(Number.isInteger) ? widths : text;
+  }
   if ($(id).type === "number") return Number(text);
   return text;
 }
