@@ -230,8 +230,10 @@ for step in range(half, config.steps):
     torch_g_losses.append(torch_g_step(G_t, D_t, opt_G_t, z).item())
 
 with torch.no_grad():
-    modes_torch, hq_torch = coverage(G_t(torch.from_numpy(noise)).numpy())
-modes_reference, hq_reference = coverage(reference.generate(metrics.N_SAMPLES, seed=1))
+    samples_torch = G_t(torch.from_numpy(noise)).numpy()            # (2500, 2)
+samples_reference = reference.generate(metrics.N_SAMPLES, seed=1)  # the same z through minigan's G
+modes_torch, hq_torch = coverage(samples_torch)
+modes_reference, hq_reference = coverage(samples_reference)
 reference_d = np.array(reference_history["d_loss"])
 before_d = np.array(history["d_loss"])
 first_step_gap = abs(torch_d_losses[0] - reference_d[0])
@@ -242,7 +244,7 @@ print(f"first step after the switch: L_D = {torch_d_losses[0]:.6f} (PyTorch), {r
 print(f"mean L_D over the last {window} steps: {np.mean(torch_d_losses[-window:]):.3f} (PyTorch), "
       f"{reference_d[-window:].mean():.3f} (minigan); before the switch {before_d[-window:].mean():.3f}")
 
-fig, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
+fig, (ax, *panels) = plt.subplots(1, 3, figsize=(14, 4), layout="constrained", width_ratios=[2, 1, 1])
 steps_before, steps_after = np.arange(1, half + 1), np.arange(half + 1, config.steps + 1)
 ax.plot(steps_before, before_d, color="tab:blue", lw=0.8, label="L_D, minigan")
 ax.plot(steps_after, reference_d, color="tab:gray", lw=0.8, label="L_D, continued in minigan")
@@ -251,6 +253,14 @@ ax.axvline(half, color="k", ls=":", lw=1)
 ax.set_xlabel("step")
 ax.set_ylabel("L_D = -V(D, G)")
 ax.legend(fontsize=8)
+for panel, samples, title in zip(panels, (samples_reference, samples_torch),
+                                 ("continued in minigan", "continued in PyTorch")):
+    panel.scatter(samples[:, 0], samples[:, 1], s=2, alpha=0.4, color="tab:orange", label="G's samples")
+    panel.scatter(*p_data.centres.T, marker="x", s=20, color="k", label="mode centres")
+    panel.set_xlim(-2.7, 2.7)
+    panel.set_ylim(-2.7, 2.7)
+    panel.set_aspect("equal")
+    panel.set_title(f"step {config.steps}, {title}", fontsize=9)
 fig.savefig(FIGURES / "14_handover.png", dpi=100)
 plt.close(fig)
 print("saved", FIGURES / "14_handover.png")
