@@ -97,7 +97,8 @@ class CategoricalGenerator(nn.Module):
             raise ValueError(f"mode: got {mode!r}, wanted one of {', '.join(MODES)} "
                              f"(for dataset 'categorical', GANConfig.g_output is this mode)")
         self.k, self.mode, self.tau = k, mode, check_tau(tau)
-        dtype = self.backend.default_float if dtype is None else dtype
+        dtype = self.backend.default_float if dtype is None else (
+            self.backend.dtype(dtype) if isinstance(dtype, str) else dtype)
         self.logits = nn.Parameter(self.backend.xp.zeros((k,), dtype=dtype), self.backend)   # theta, (K,)
 
     def forward(self, z):
