@@ -8,6 +8,7 @@ Skipped, with the reason, where Playwright or /usr/bin/chromium is missing or ca
 Screenshots go to MINIGAN_LAB_SCREENSHOTS (docs/images makes the docs' pictures), else to
 a temporary folder.
 """
+import json
 import os
 import re
 import signal
@@ -181,3 +182,15 @@ def test_save_a_run_and_resume_it_in_python(page):
     assert saving.resume(folder).step == 3
     model.train(2)                                           # and it trains on
     assert model.step == 5
+
+
+@pytest.mark.full     # 10 s more: not in the default run (python -m pytest -m full tests/test_lab_browser.py)
+def test_the_benchmark_runs(browser):
+    """benchmarks/lab.py in a tiny setting prints its numbers (no speed is asserted: it measures)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run([sys.executable, os.path.join(root, "benchmarks", "lab.py"), "--seconds", "0.5", "--clicks", "1",
+                           "--warm-up", "0.5", "--json"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert result["frames_per_second"] > 0 and result["iterations_per_second"] > 0 and result["clicks"] == 1
+    assert result["click_ms_median"] > 0 and result["pause_ms"] >= 0
