@@ -113,6 +113,27 @@ CLAIMS = {
         "non_saturating_quadrupling_ratio": ((1.8, 2.2), (1.8, 2.2)),  # "four times the steps for half the distance"
         "non_saturating_simultaneous_distance": ((0.4, 0.5), (0.4, 0.5)),  # "stall near 0.45"
     },
+    "10_staying_in_step.py": {  # fast: D alone 300, G alone 200 steps, seed 0; full: 2,000 and 1,000, seeds 0-4
+        "d_accuracy_end": ((0.99, 1.0), (0.99, 1.0)),  # "D's accuracy reaches 100%" (G at step 0)
+        "d_fake_end": ((0.0, 1e-2), (0.0, 1e-4)),  # "mean D(G(z)) falling to about 1e-5"
+        "minimax_gradient_ratio": ((0.0, 0.05), (0.0, 1e-3)),  # "collapses by a factor of about 7,000"
+        "non_saturating_gradient_ratio": ((2.0, 100.0), (5.0, 50.0)),  # "grows, about fourteenfold"
+        "overlap_d_accuracy_end": ((0.5, 0.99), (0.85, 0.99)),  # "only reaches about 0.94"
+        "overlap_minimax_gradient_ratio": ((1.0, 100.0), (2.0, 50.0)),  # "ends about 9 times larger"
+        "g_alone_seeds": ((1, 1), (5, 5)),
+        "g_alone_steps": ((200, 200), (1000, 1000)),
+        "modes_before": ((4, 8), (4, 8)),  # "a median of 6 modes when D is frozen"
+        "modes_after": ((0, 4), (0, 3)),  # "to a median of 2" (per seed 2, 1, 0, 6, 7)
+        "modes_control": ((5, 8), (5, 8)),  # "the control ends with a median of 7"
+        "R_before": ((0.0, 0.2), (0.0, 0.2)),  # "from about 0.06"
+        "R_after": ((0.4, 1.0), (0.5, 1.0)),  # "to a median of 0.73"
+        "R_control": ((0.0, 0.2), (0.0, 0.1)),  # "the control's stays under 0.1"
+        "d_fake_over_d_max": ((0.8, 1.05), (0.9, 1.05)),  # "within 10% of the frozen D's maximum"
+        "steps_to_R_half": ((25, 200), (100, 800)),  # "a median of 350 G steps": a few hundred
+        "late_freeze_modes_before": ((4, 8), (4, 8)),  # "6 when frozen"
+        "late_freeze_modes_after": ((4, 8), (6, 8)),  # "on as many modes as ever (8 at the end)"
+        "late_freeze_R_after": ((0.0, 0.3), (0.0, 0.3)),  # "the samples stay spread (R 0.16)"
+    },
     "11_discrete_data.py": {  # fast: one seed of 200 steps; full: seeds 0 to 2 of 600
         "js_untrained": ((0.1828, 0.1830), (0.1828, 0.1830)),  # "0.183 nats"
         "js_true_samples": ((0.0, 0.002), (0.0, 0.002)),  # "about 0.0003"
@@ -164,6 +185,7 @@ SECONDS = {
     "05_the_minimax_game.py": (3, 3), "06_optimal_discriminator.py": (2, 10),
     "07_algorithm1_1d.py": (4, 8), "08_two_dims_and_mode_collapse.py": (10, 240),
     "09_does_gan_training_converge.py": (3, 5),
+    "10_staying_in_step.py": (6, 45),
     "11_discrete_data.py": (5, 20), "12_images.py": (5, 25), "14_from_minigan_to_pytorch.py": (10, 60), "15_the_gpu.py": (15, 60),
 }
 
