@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -191,6 +192,25 @@ def test_drawn_clusters_are_the_modes(tmp_path):
     lab.change("points", [list(p) for p in THREE_CLUSTERS])
     assert lab.model.p_data.name == "drawn" and lab.frames.centres.shape == (3, 2)
     assert lab.frames.coverage().modes_total == 3
+
+
+def test_the_worker_thread_outlives_a_failed_save_and_goes_on(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    messages = []
+    lab = Lab(LabSettings(), messages.append, str(tmp_path / "a-file" / "runs"))
+    lab.start()
+    try:
+        for command in ({"cmd": "step-iter"}, {"cmd": "save"}, {"cmd": "step-iter"}):
+            lab.post(command)
+        deadline = time.monotonic() + 30
+        while not any(m["type"] == "frame" and m["step"] == 2 for m in messages) and time.monotonic() < deadline:
+            lab.frame_wanted.set()                          # as the server does once a frame is sent
+            time.sleep(0.02)
+    finally:
+        lab.stop()
+    errors = [m["message"] for m in messages if m["type"] == "error"]
+    assert len(errors) == 1 and errors[0].startswith("save: ") and "a-file" in errors[0]
+    assert lab.model.step == 2 and not lab.thread.is_alive()
 
 
 # ---- the Python panel ---------------------------------------------------------------------------

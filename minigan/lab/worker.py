@@ -27,7 +27,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from minigan import callbacks, data, gan, optim, results
+from minigan import callbacks, data, gan, optim, results, runs
 from minigan.lab import saving, snippet
 from minigan.lab.frames import FrameBuilder
 from minigan.lab.settings import DATASETS, LIVE, OPTIMIZERS, NOISES, LabSettings, drawn_data
@@ -91,22 +91,33 @@ class Lab:
     def run(self) -> None:
         # One BLAS thread for the whole lab: the browser drawing the frames needs the other core.
         with threadpool_limits(limits=1, user_api="blas"), np.errstate(over="ignore", invalid="ignore"):
-            piece, last_frame, last_coverage, frame_cost = 1, 0.0, 0.0, 0.0
+            self.piece, self.last_frame, self.last_coverage, self.frame_cost = 1, 0.0, 0.0, 0.0
             while not self.stopping:
-                self.run_commands(block=not self.playing and not self.dirty)
-                if self.playing:
-                    started = time.perf_counter()
-                    self.train(piece)
-                    took = time.perf_counter() - started     # size the next piece to PIECE_SECONDS
-                    piece = max(1, min(200, round(piece * PIECE_SECONDS / max(took, 1e-4))))
-                    self.dirty = True
-                now = time.perf_counter()
-                # at most FPS frames a second, and frames at most half the worker's time (a busy machine)
-                if self.dirty and self.frame_wanted.is_set() and now - last_frame >= max(1.0 / FPS, 2 * frame_cost):
-                    measure = (not self.playing) or now - last_coverage >= COVERAGE_SECONDS
-                    self.send_frame(measure)
-                    last_frame, frame_cost = now, time.perf_counter() - now
-                    last_coverage = now if measure else last_coverage
+                try:
+                    self.tick()
+                except Exception as error:   # the worker outlives any one failure, and the page hears of it
+                    self.playing = False
+                    self.publish({"type": "error", "message": f"{type(error).__name__}: {error}".splitlines()[0]})
+
+    def tick(self) -> None:
+        """Run the commands waiting, train one piece if playing, send a frame if one is due."""
+        idle = not self.playing
+        if idle and self.dirty and not self.frame_wanted.is_set():
+            self.frame_wanted.wait(0.05)             # a frame is due: wait (briefly) for the page to take the last
+        self.run_commands(block=idle and not self.dirty)
+        if self.playing:
+            started = time.perf_counter()
+            self.train(self.piece)
+            took = time.perf_counter() - started     # size the next piece to PIECE_SECONDS
+            self.piece = max(1, min(200, round(self.piece * PIECE_SECONDS / max(took, 1e-4))))
+            self.dirty = True
+        now = time.perf_counter()
+        # at most FPS frames a second, and frames at most half the worker's time (a busy machine)
+        if self.dirty and self.frame_wanted.is_set() and now - self.last_frame >= max(1.0 / FPS, 2 * self.frame_cost):
+            measure = idle or now - self.last_coverage >= COVERAGE_SECONDS
+            self.send_frame(measure)
+            self.last_frame, self.frame_cost = now, time.perf_counter() - now
+            self.last_coverage = now if measure else self.last_coverage
 
     def run_commands(self, block: bool) -> None:
         """Run every queued command (waiting for one if ``block``)."""
@@ -117,10 +128,12 @@ class Lab:
         while True:
             try:
                 self.run_command(command)
-            except (ValueError, TypeError, KeyError) as error:
+            except (ValueError, TypeError, KeyError) as error:   # a bad command or setting: one line, nothing changed
                 self.publish({"type": "error", "message": str(error).strip("'\"")})
             except gan.TrainingDiverged as error:
                 self.diverged(error)
+            except (OSError, runs.FolderInUse) as error:          # Save run could not write
+                self.publish({"type": "error", "message": f"save: {error}"})
             try:
                 command = self.commands.get_nowait()
             except queue.Empty:
