@@ -195,8 +195,8 @@ def make_optimizer(params, lr: float):
 
 
 # ---- one whole comparison: the GAN's classifier against the supervised-only one -------------------
-RECIPE = {"steps": 1500, "m": 64, "lr": 1e-3, "noise_dim": 32, "g_hidden": (256, 256), "d_hidden": (256, 256),
-          "input_noise": 0.3, "dropout": 0.0, "generator_loss": "feature_matching"}
+RECIPE = {"steps": 3000, "m": 64, "lr": 1e-3, "noise_dim": 32, "g_hidden": (256, 256), "d_hidden": (256, 256),
+          "input_noise": 0.3, "dropout": 0.0, "generator_loss": "non_saturating"}
 
 
 def compare(seed: int = 0, labels: int = 100, eval_every: int = 100, backend=None, **changes) -> dict:
