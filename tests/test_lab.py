@@ -408,3 +408,21 @@ def test_a_remote_host_is_allowed_only_when_asked_and_then_warned(tmp_path):
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=20)
     assert "warning: listening on 0.0.0.0" in err and process.returncode == 0
+
+
+def test_a_diverged_run_pauses_with_one_line_and_the_frame_stays_json(tmp_path):
+    lab, messages = make_lab(tmp_path, optimizer="sgd")
+    lab.change("lr_d", 0.999)                               # SGD at this lr blows D up within a few steps
+    lab.change("lr_g", 0.999)
+    lab.model.check_every = 1
+    lab.playing = True
+    with np.errstate(over="ignore", invalid="ignore"):      # as the worker's thread runs it
+        for _ in range(40):
+            lab.train(5)
+            if not lab.playing:
+                break
+    errors = [m["message"] for m in messages if m["type"] == "error"]
+    assert not lab.playing and errors and errors[-1].startswith("training diverged: ")
+    lab.send_frame(measure=True)
+    text = json.dumps(lab_frames.to_json_ready(messages[-1]), allow_nan=False)   # what the page can parse
+    assert "heatmap" in text

@@ -20,6 +20,7 @@ training goes on meanwhile.
 """
 from __future__ import annotations
 
+import math
 import queue
 import threading
 import time
@@ -27,11 +28,10 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from minigan import callbacks, data, gan, optim, results, runs
+from minigan import callbacks, data, gan, losses, optim, results, runs
 from minigan.lab import saving, snippet
 from minigan.lab.frames import FrameBuilder
 from minigan.lab.settings import DATASETS, LIVE, OPTIMIZERS, NOISES, LabSettings, drawn_data
-from minigan import losses
 
 FPS = 30                   # frames a second at most
 PIECE_SECONDS = 0.01       # training runs in pieces this long, so a click waits at most about this
@@ -46,7 +46,7 @@ class Recorder(callbacks.Callback):
         self.rows = []
 
     def on_step(self, model, record):
-        self.rows.append({"kind": "iteration", **record.to_floats()})
+        self.rows.append({"kind": "iteration", **finite(record.to_floats())})
 
 
 class ThinnedSnapshots(results.Snapshots):
@@ -257,13 +257,13 @@ class Lab:
             self.phase = "iteration"
         elif name == "step-d":
             loss_D, real, fake = model.discriminator_step()
-            self.recorder.rows.append({"kind": "D", "step": model.step, "d_loss": float(loss_D.data),
-                                       "value": -float(loss_D.data), "d_real": mean_sigmoid(real),
-                                       "d_fake": mean_sigmoid(fake)})
+            self.recorder.rows.append(finite({"kind": "D", "step": model.step, "d_loss": float(loss_D.data),
+                                              "value": -float(loss_D.data), "d_real": mean_sigmoid(real),
+                                              "d_fake": mean_sigmoid(fake)}))
             self.phase = "D"
         else:
             loss_G = model.generator_step()
-            self.recorder.rows.append({"kind": "G", "step": model.step, "g_loss": float(loss_G.data)})
+            self.recorder.rows.append(finite({"kind": "G", "step": model.step, "g_loss": float(loss_G.data)}))
             self.phase = "G"
         self.dirty = True
 
@@ -287,6 +287,11 @@ class Lab:
                 "options": {"dataset": DATASETS, "optimizer": OPTIMIZERS, "noise": NOISES,
                             "loss": list(losses.GENERATOR_FORMS)},
                 "run_id": self.model.run_id, "out": self.out}
+
+
+def finite(row: dict) -> dict:
+    """The row with NaN and infinities (a diverged run) as None: JSON has no NaN, the page skips None."""
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in row.items()}
 
 
 def mean_sigmoid(logits) -> float:

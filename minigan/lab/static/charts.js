@@ -88,7 +88,7 @@ const LabCharts = {
     box(368, 50, 48, 40, "D(·)", "sigmoid", false);
     arrow(58, 40, 84, 40); arrow(164, 40, 190, 40); arrow(244, 40, 270, 62); arrow(58, 110, 270, 80); arrow(350, 70, 368, 70);
     ctx.textAlign = "left"; ctx.fillStyle = "#222";
-    const f = (v) => (v === undefined ? "–" : v.toFixed(3));
+    const f = (v) => (v === undefined || v === null ? "–" : v.toFixed(3));   // null: not finite (diverged)
     ctx.fillText(`D's loss ${f(latest.d_loss)}   G's loss ${f(latest.g_loss)}   D(x) ${f(latest.d_real)}   D(G(z)) ${f(latest.d_fake)}`, 4, 146);
     ctx.fillText(phase === "D" ? "updated: D" : phase === "G" ? "updated: G" : phase === "iteration" ? "updated: D, then G" : "", 250, 14);
   },
