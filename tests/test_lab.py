@@ -421,8 +421,8 @@ def test_a_diverged_run_pauses_with_one_line_and_the_frame_stays_json(tmp_path):
             lab.train(5)
             if not lab.playing:
                 break
+        lab.send_frame(measure=True)
     errors = [m["message"] for m in messages if m["type"] == "error"]
     assert not lab.playing and errors and errors[-1].startswith("training diverged: ")
-    lab.send_frame(measure=True)
     text = json.dumps(lab_frames.to_json_ready(messages[-1]), allow_nan=False)   # what the page can parse
     assert "heatmap" in text
