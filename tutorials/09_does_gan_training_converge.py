@@ -11,8 +11,9 @@
 # the distance to the equilibrium over the steps, and explain every outcome with one 2 x 2
 # matrix: the Jacobian of the gradient field at the equilibrium, and its eigenvalues.
 #
-# **How long it runs.** About 5 seconds: it is 2-D NumPy. Fast mode (`MINIGAN_FAST=1`, about
-# 3 seconds) only draws its figures at a lower resolution; every number is the same.
+# **How long it runs.** About 5 seconds: it is 2-D NumPy. Fast mode (`MINIGAN_FAST=1`) runs
+# the same steps and only draws its figures at a lower resolution, so it takes about as
+# long; every number is the same.
 #
 # Builds on [05](05_the_minimax_game.py) (the game and its gradients) and
 # [08](08_two_dims_and_mode_collapse.py) (training that fails to settle). The derivation is

@@ -34,7 +34,7 @@ using d/dtheta f(-psi theta) = -psi f'(-psi theta). f'(t) = sigmoid(-t) for "gan
 - Instance noise (noise, sigma): both points blurred, x_real = e1, x_fake = theta + e2 with
   e1, e2 ~ N(0, sigma^2). V and the field become expectations, e.g.
   v_psi = E[e1 f'(psi e1)] - E[(theta + e2) f'(-psi (theta + e2))], computed exactly
-  enough (Gauss-Hermite quadrature, 40 nodes) rather than sampled: the mean field.
+  enough (Gauss-Hermite quadrature, 100 nodes) rather than sampled: the mean field.
 - Weight clipping (clip, c): after each of D's steps psi is put back into [-c, c] (WGAN's
   way of keeping the critic 1-Lipschitz for c = 1).
 
@@ -63,7 +63,7 @@ import numpy as np
 LOSSES = ("gan", "wgan")
 GENERATORS = ("minimax", "non_saturating")
 METHODS = ("simultaneous", "alternating")
-QUADRATURE_NODES = 40  # Gauss-Hermite nodes for the expectation over instance noise
+QUADRATURE_NODES = 100  # Gauss-Hermite nodes for the expectation over instance noise
 
 
 def f(t, loss):
@@ -123,7 +123,9 @@ def _check_number(name, value, wanted, ok):
 
 # Gauss-Hermite nodes z and weights for the weight exp(-z^2 / 2), computed once: then
 # E[g(e)] = sum(w * g(sigma * z)) / sqrt(2 pi) for e ~ N(0, sigma^2), exact for polynomials
-# of degree below 2 * QUADRATURE_NODES and to rounding for the smooth f' of "gan".
+# of degree below 2 * QUADRATURE_NODES. For the sigmoids of "gan" the error grows with
+# sigma |psi|: against 200 nodes on |theta|, |psi| <= 3 it was 1e-15 at sigma = 0.5, 5e-9 at
+# sigma = 1 and 2e-6 at sigma = 1.5.
 _Z, _W = np.polynomial.hermite_e.hermegauss(QUADRATURE_NODES)
 _W = _W / math.sqrt(2.0 * math.pi)
 
