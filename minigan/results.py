@@ -12,7 +12,8 @@ import os
 from minigan import callbacks, metrics
 
 SNAPSHOTS = 20                 # frames of training.gif
-SNAPSHOT_SAMPLES = {1: 1000, 2: 500}        # generated samples per frame, by data dimension (images: 64)
+SNAPSHOT_SAMPLES = {1: 1000, 2: 500, 8: 1000}   # generated samples per frame, by data dimension (images: 64;
+                                                # 8: categorical's symbols, whose bars need counts)
 
 
 class Snapshots(callbacks.Callback):
