@@ -160,9 +160,10 @@ CLAIMS = {
         "classes_covered": ((7, 10), (10, 10)),  # "all 10 in the full run"
     },
     "13_digits_semi_supervised_and_conditional.py": {  # fast mode trains 150 and 750 steps: no claim on the gain
-        "classifier_accuracy": ((0.5, 1.0), (0.93, 0.99)),  # seed 0's GAN classifier on the 300 test digits
-        "supervised_only_accuracy": ((0.5, 1.0), (0.88, 0.96)),  # "about 0.92" with 100 labels
-        "median_gain_points": ((-30.0, 30.0), (1.0, 6.0)),  # "a few points (2 to 5 on the seeds tried)"
+        "classifier_accuracy": ((0.5, 1.0), (0.94, 0.98)),  # seed 0's GAN classifier on the 300 test digits
+        "supervised_only_accuracy": ((0.5, 1.0), (0.87, 0.93)),  # the same network on the 100 labels alone
+        "median_gain_points": ((-30.0, 30.0), (4.0, 7.0)),  # "about 5 points (4.7 to 6.0 on seeds 0 to 2)"
+        "median_gain_points_input_noise": ((-30.0, 30.0), (1.0, 5.0)),  # "the gap shrinks to about 3 points"
         "class_agreement": ((0.5, 1.0), (0.95, 1.0)),  # "0.95 or more in the full run"
     },
     "14_from_minigan_to_pytorch.py": {  # without PyTorch it prints torch_available = 0 instead (see below)
@@ -192,7 +193,7 @@ SECONDS = {
     "07_algorithm1_1d.py": (4, 8), "08_two_dims_and_mode_collapse.py": (10, 240),
     "09_does_gan_training_converge.py": (5, 5),
     "10_staying_in_step.py": (6, 45),
-    "11_discrete_data.py": (5, 20), "12_images.py": (5, 25), "13_digits_semi_supervised_and_conditional.py": (10, 120), "14_from_minigan_to_pytorch.py": (10, 60), "15_the_gpu.py": (15, 60),
+    "11_discrete_data.py": (5, 20), "12_images.py": (5, 25), "13_digits_semi_supervised_and_conditional.py": (15, 180), "14_from_minigan_to_pytorch.py": (10, 60), "15_the_gpu.py": (15, 60),
 }
 
 CHECK_LINE = re.compile(r"^CHECK (\w+) = (\S+)$", re.MULTILINE)
