@@ -107,6 +107,14 @@ def test_js_divergence_is_symmetric_and_equals_the_entropy_form(p, q):
     assert 0.0 <= value <= LOG2
 
 
+def test_js_divergence_keeps_a_subnormal_probability():
+    """Half of 4.9e-324 rounds to 0: a midpoint formed first would give log(p / 0) and the clip at log 2."""
+    p, q = np.array([4.9e-324, 0.25, 0.25, 0.5]), np.array([0.0, 1.0, 0.0, 0.0])
+    direct = entropy(0.5 * (p + q)) - 0.5 * (entropy(p) + entropy(q))
+    assert metrics.js_divergence(p, q) == pytest.approx(direct, abs=1e-12)
+    assert direct < 0.39
+
+
 def test_js_divergence_is_0_for_equal_and_log2_for_disjoint_distributions():
     assert metrics.js_divergence([0.2, 0.3, 0.5], [2.0, 3.0, 5.0]) == pytest.approx(0.0, abs=1e-15)
     assert metrics.js_divergence([0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.1, 0.9]) == pytest.approx(LOG2, abs=1e-15)
