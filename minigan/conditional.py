@@ -24,7 +24,9 @@ from minigan.gan import update
 from minigan.semi_supervised import make_optimizer
 
 CLASSES = 10
-RECIPE = {"steps": 3000, "m": 64, "lr": 5e-4, "noise_dim": 16, "g_hidden": (256, 256), "d_hidden": (256, 256)}
+# class_agreement 0.982 0.951 0.970 0.983 0.971 on seeds 0..4 (demo --conditional --seed S, under 25 s
+# each on two busy cores); lr 5e-4 needed 3,000 steps for 0.99 on seed 0 (0.94 at step 1,000)
+RECIPE = {"steps": 2000, "m": 64, "lr": 1e-3, "noise_dim": 16, "g_hidden": (256, 256), "d_hidden": (256, 256)}
 
 
 def one_hot(labels, classes: int, backend) -> Tensor:
