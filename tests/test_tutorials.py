@@ -163,7 +163,7 @@ CLAIMS = {
         "classifier_accuracy": ((0.5, 1.0), (0.94, 0.98)),  # seed 0's GAN classifier on the 300 test digits
         "supervised_only_accuracy": ((0.5, 1.0), (0.87, 0.93)),  # the same network on the 100 labels alone
         "median_gain_points": ((-30.0, 30.0), (4.0, 7.0)),  # "about 5 points (4.7 to 6.0 on seeds 0 to 2)"
-        "median_gain_points_input_noise": ((-30.0, 30.0), (1.0, 5.0)),  # "the gap shrinks to about 3 points"
+        "median_gain_points_input_noise": ((-30.0, 30.0), (2.0, 5.5)),  # "shrinks, to a median of about 4"
         "class_agreement": ((0.5, 1.0), (0.95, 1.0)),  # "0.95 or more in the full run"
     },
     "14_from_minigan_to_pytorch.py": {  # without PyTorch it prints torch_available = 0 instead (see below)
@@ -193,7 +193,7 @@ SECONDS = {
     "07_algorithm1_1d.py": (4, 8), "08_two_dims_and_mode_collapse.py": (10, 240),
     "09_does_gan_training_converge.py": (5, 5),
     "10_staying_in_step.py": (6, 45),
-    "11_discrete_data.py": (5, 20), "12_images.py": (5, 25), "13_digits_semi_supervised_and_conditional.py": (15, 180), "14_from_minigan_to_pytorch.py": (10, 60), "15_the_gpu.py": (15, 60),
+    "11_discrete_data.py": (5, 20), "12_images.py": (5, 25), "13_digits_semi_supervised_and_conditional.py": (10, 150), "14_from_minigan_to_pytorch.py": (10, 60), "15_the_gpu.py": (15, 60),
 }
 
 CHECK_LINE = re.compile(r"^CHECK (\w+) = (\S+)$", re.MULTILINE)
