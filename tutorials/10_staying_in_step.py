@@ -41,10 +41,14 @@ FIGURES.mkdir(parents=True, exist_ok=True)
 started = time.perf_counter()
 
 
-def small_ring_gan(seed=0, steps=1):
-    """Tutorial 08's knob-table GAN: MLPs of 64 x 64, Adam at a constant lr of 3e-3, m = 128."""
-    config = gan.recipe("ring", steps=steps, m=128, g_hidden=(64, 64), d_hidden=(64, 64), lr=3e-3,
-                        lr_decay_to=1.0, seed=seed)
+def small_ring_gan(seed=0):
+    """Tutorial 08's knob-table GAN: MLPs of 64 x 64, Adam at a constant lr of 3e-3, m = 128.
+
+    The lr is constant (no schedule), so the config's ``steps`` plays no part: every run
+    below says how many steps it takes by calling ``train(n)``, ``discriminator_step()``
+    or ``generator_step()`` itself.
+    """
+    config = gan.recipe("ring", m=128, g_hidden=(64, 64), d_hidden=(64, 64), lr=3e-3, lr_decay_to=1.0, seed=seed)
     return gan.build(config)
 
 
@@ -89,7 +93,7 @@ def generator_gradient_norm(model, z, form):
 
 def train_d_alone(joint_steps):
     """G trained jointly for ``joint_steps``, then D alone for D_STEPS: the measurements as columns."""
-    model = small_ring_gan(seed=0, steps=max(joint_steps, 1))
+    model = small_ring_gan(seed=0)
     model.train(joint_steps)
     backend = model.backend
     real = backend.to_host(model.p_data.sample(1000, backend.random(2)))   # (1000, 2) held-out data
@@ -224,7 +228,7 @@ tick = time.perf_counter()
 alone_runs, panels = [], []
 fig, axes = plt.subplots(1, 4, figsize=(15, 4.4), layout="constrained")
 for seed in SEEDS:
-    model = small_ring_gan(seed, steps=FREEZE_AT + G_ALONE_STEPS)
+    model = small_ring_gan(seed)
     model.train(FREEZE_AT)                          # Algorithm 1, both players
     d_max = float(model.discriminate(plane).max())  # the frozen D's favourite value
     curve = [{"step": 0, **measure(model)}]
@@ -239,7 +243,7 @@ for seed in SEEDS:
             now = curve[-1]
             scatter_panel(axes[1 if step < G_ALONE_STEPS else 2], model,
                           f"G alone, {step} steps: {now['modes']} of 8 modes, R {now['R']:.2f}")
-    control = small_ring_gan(seed, steps=FREEZE_AT + G_ALONE_STEPS)
+    control = small_ring_gan(seed)
     control.train(FREEZE_AT + G_ALONE_STEPS)        # the same first 400 steps, then D keeps training
     in_step = measure(control)
     if seed == 0:
@@ -302,7 +306,7 @@ print({name: round(value, 3) for name, value in summary.items()})
 
 # %%
 LATE_FREEZE = 600 if FAST else 1500
-late = small_ring_gan(0, steps=LATE_FREEZE)
+late = small_ring_gan(0)
 late.train(LATE_FREEZE)
 late_before = measure(late)
 for _ in range(G_ALONE_STEPS):
