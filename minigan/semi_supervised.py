@@ -129,7 +129,7 @@ class SemiSupervisedGAN:
     """
 
     def __init__(self, G, D, p_z, x_labelled, y_labelled, x_unlabelled, opt_G, opt_D, *, m, rng,
-                 generator_loss="feature_matching", classes=10):
+                 generator_loss="non_saturating", classes=10):
         if generator_loss not in GENERATOR_LOSSES:
             raise ValueError(f"generator_loss: got {generator_loss!r}, wanted one of {', '.join(GENERATOR_LOSSES)}")
         self.G, self.D, self.p_z, self.opt_G, self.opt_D = G, D, p_z, opt_G, opt_D
@@ -247,7 +247,8 @@ def compare(seed: int = 0, labels: int = 100, eval_every: int = 100, backend=Non
 
     # the baseline: the same network from the same seed, on the labelled digits alone
     rng = backend.random(seed)
-    nn.MLP([settings["noise_dim"], *settings["g_hidden"], 64], "relu", "tanh", rng=rng, backend=backend)  # same draws
+    # draw (and drop) a G first, as above, so that this classifier starts from D's very weights
+    nn.MLP([settings["noise_dim"], *settings["g_hidden"], 64], "relu", "tanh", rng=rng, backend=backend)
     alone = new_classifier(rng)
     alone_curve = []
     train_supervised(alone, x_l, y_l, settings["steps"], settings["m"],

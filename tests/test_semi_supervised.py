@@ -137,3 +137,11 @@ def test_labelled_indices_take_per_class_from_train_and_depend_on_the_seed():
     with pytest.raises(ValueError, match="per_class: got 0"):
         splits.labelled_indices(split.train.labels, 0, seed=0)
 
+
+def test_compare_reports_the_last_point_of_each_learning_curve():
+    result = ss.compare(seed=5, labels=20, steps=6, eval_every=3, m=8)
+    assert [step for step, _ in result["gan_curve"]] == [3, 6] == [step for step, _ in result["supervised_only_curve"]]
+    assert result["classifier_accuracy"] == result["gan_curve"][-1][1]
+    assert result["supervised_only_accuracy"] == result["supervised_only_curve"][-1][1]
+    with pytest.raises(ValueError, match="generator_loss: got 'minimax'"):
+        ss.compare(seed=0, steps=1, generator_loss="minimax")
