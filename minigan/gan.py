@@ -194,8 +194,9 @@ class GAN:
         """One update of D on a fresh minibatch: returns (loss_D, real logits, fake logits).
 
         Algorithm 1's inner step: sample m examples and m noise vectors, descend L_D = -V
-        (ascending V). ``train_step`` calls it k times; called alone it moves D and nothing
-        else (``self.step`` counts whole iterations only).
+        (ascending V), or the loss of another form (``d_form``), plus the penalty if the GAN
+        has one; then clip D's weights if asked. ``train_step`` calls it k times; called
+        alone it moves D and nothing else (``self.step`` counts whole iterations only).
         """
         G, D, p_data, p_z, m = self.G, self.D, self.p_data, self.p_z, self.m
         x = self.sample(p_data, m)                                # m examples x ~ p_data      (m, dim)

@@ -164,3 +164,17 @@ def test_a_resume_may_change_the_penalty_and_says_so():
     plan = resume.plan(saved, 100, {"penalty": "gp", "gamma": 1.0, "loss": "wgan", "clip": None})
     assert {k: plan.changes[k] for k in ("penalty", "gamma", "loss")} == {"penalty": "gp", "gamma": 1.0, "loss": "wgan"}
     assert "penalty None -> 'gp'" in plan.lines[0] and "clip" not in plan.changes
+
+
+# ---- the recipes of the loss pairs ----------------------------------------------------------------
+def test_a_loss_pair_brings_its_recipe_and_explicit_changes_win():
+    from minigan.config import LOSS_RECIPES
+
+    plain = gan.recipe("ring")
+    for (loss, penalty), settings in LOSS_RECIPES.items():
+        config = gan.recipe("ring", loss=loss, penalty=penalty)
+        assert {name: getattr(config, name) for name in settings} == settings
+        assert config.loss == loss and config.penalty == penalty and config.steps == plain.steps
+    wgan_gp = gan.recipe("ring", loss="wgan", penalty="gp", k=7)
+    assert wgan_gp.k == 7 and wgan_gp.betas == LOSS_RECIPES["wgan", "gp"]["betas"]
+    assert gan.recipe("ring", loss="minimax").k == plain.k   # a pair with no recipe keeps the dataset's
