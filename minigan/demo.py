@@ -85,7 +85,8 @@ def build_parser() -> Parser:
     p = Parser(prog=program_name(), allow_abbrev=False,
                description="Train a GAN (Goodfellow et al. 2014, Algorithm 1) and write its metrics, "
                            "history, checkpoint and pictures to a new folder under --out. Unset options take "
-                           "the tested recipe for the dataset (minigan.gan.recipe). Ctrl-C saves the run and "
+                           "the tested recipe for the dataset and the --loss/--penalty pair (minigan.gan.recipe). "
+                           "Ctrl-C saves the run and "
                            "prints the command that resumes it.")
     p.add_argument("--backend", choices=("auto", "numpy", "cupy"), default="numpy",
                    help="where arrays live: numpy (CPU, default), cupy (NVIDIA GPU), auto (cupy if a GPU works)")
