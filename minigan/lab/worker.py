@@ -51,7 +51,15 @@ class Recorder(callbacks.Callback):
 
 class ThinnedSnapshots(results.Snapshots):
     """results.Snapshots that keeps at most SNAPSHOTS_KEPT frames: past that, every other
-    frame goes and the interval doubles (a lab run has no planned end)."""
+    frame goes and the interval doubles (a lab run has no planned end). The lab trains in
+    pieces of a few steps, so neither the start nor the end of a piece takes a snapshot:
+    only every ``every`` steps (and the lab's own ``take`` at step 0)."""
+
+    def on_train_begin(self, model, steps) -> None:
+        pass
+
+    def on_train_end(self, model, finished) -> None:
+        pass
 
     def take(self, model) -> None:
         super().take(model)
