@@ -29,12 +29,6 @@ CLASSES = 10
 RECIPE = {"steps": 2000, "m": 64, "lr": 1e-3, "noise_dim": 16, "g_hidden": (256, 256), "d_hidden": (256, 256)}
 
 
-def one_hot(labels, classes: int, backend) -> Tensor:
-    """(m,) integer classes -> (m, classes) float one-hot rows, as a Tensor (no gradient)."""
-    rows = np.eye(classes)[np.asarray(backend.to_host(backend.asarray(labels)), dtype=np.int64)]
-    return Tensor(backend.asarray(rows, dtype=backend.default_float), backend)
-
-
 class ConditionalGAN:
     """G(z, y) and D(x, y) as MLPs, trained on labelled images.
 
@@ -48,6 +42,7 @@ class ConditionalGAN:
         self.rng = rng = backend.random(seed)
         self.images = backend.asarray(images, dtype=backend.default_float)     # (n, dim), on the backend
         self.labels = backend.asarray(np.asarray(labels, dtype=np.int64))        # (n,)
+        self.eye = backend.asarray(np.eye(classes), dtype=backend.default_float)  # row c = onehot(c)
         dim, k = self.images.shape[1], classes
         self.p_z = data.normal_noise(settings["noise_dim"])
         self.m = settings["m"]
@@ -64,16 +59,20 @@ class ConditionalGAN:
     def discriminator(self, x: Tensor, y: Tensor) -> Tensor:
         return self.D(ops.concat([x, y], axis=1))       # [(m, dim), (m, K)] -> (m, dim + K) -> (m, 1)
 
+    def one_hot(self, labels) -> Tensor:
+        """(m,) integer classes on the backend -> (m, K) one-hot rows (no gradient), on the device."""
+        return Tensor(self.backend.xp.take(self.eye, labels, axis=0), self.backend)
+
     def fake_classes(self, m: int) -> Tensor:
         """m classes drawn uniformly, one-hot: what G is asked to draw."""
-        return one_hot(self.rng.integers(0, self.classes, (m,)), self.classes, self.backend)
+        return self.one_hot(self.rng.integers(0, self.classes, (m,)))
 
     def train_step(self) -> dict:
         """One iteration of Algorithm 1 (k = 1) on (x, y) pairs."""
         xp, m = self.backend.xp, self.m
         rows = self.rng.integers(0, self.images.shape[0], (m,))
         x = Tensor(xp.take(self.images, rows, axis=0), self.backend)           # m examples x ~ p_data  (m, dim)
-        y = one_hot(xp.take(self.labels, rows, axis=0), self.classes, self.backend)   # and their classes (m, K)
+        y = self.one_hot(xp.take(self.labels, rows, axis=0))                  # and their classes (m, K)
         z, y_fake = Tensor(self.p_z.sample(m, self.rng), self.backend), self.fake_classes(m)
         real = self.discriminator(x, y)
         fake = self.discriminator(self.generator(z, y_fake).detach(), y_fake)  # detach: no gradient to G
@@ -100,7 +99,7 @@ class ConditionalGAN:
             raise ValueError(f"labels: got {labels.tolist()[:10]}..., wanted a list of classes 0 to {self.classes - 1}")
         z = Tensor(self.p_z.sample(len(labels), self.backend.random(seed)), self.backend)
         with no_grad():
-            return self.generator(z, one_hot(labels, self.classes, self.backend)).numpy()
+            return self.generator(z, self.one_hot(self.backend.asarray(labels))).numpy()
 
 
 def requested_classes(n: int, classes: int = CLASSES) -> np.ndarray:
