@@ -113,8 +113,10 @@ def test_play_for_ten_seconds_trains_and_redraws(page):
 def test_pause_stops_the_count(page):
     page.click("#play")
     page.wait_for_function("Number(document.getElementById('step').textContent) > 20", timeout=20000)
+    shown = page.evaluate("window.lab.stats.framesShown")
     page.click("#pause")
-    time.sleep(0.5)                                          # the frame after the pause arrives
+    page.wait_for_function(f"window.lab.stats.framesShown > {shown}", timeout=10000)
+    time.sleep(0.5)                                          # the frame the pause sends has arrived
     stopped = step(page)
     time.sleep(1.5)
     assert step(page) == stopped
