@@ -50,3 +50,10 @@ def test_class_agreement_counts_what_the_judge_says(trained):
     model, _ = trained
     assert conditional.class_agreement(model, Judge(), n=1000) == pytest.approx(0.1)   # right only for row 0
     assert conditional.requested_classes(30).tolist() == [c for c in range(10) for _ in range(3)]
+
+
+def test_a_short_run_on_the_strict_backend():
+    """array-api-strict refuses NumPy arrays: a host array leaking into a step would fail here."""
+    split = digits_split()
+    model = conditional.ConditionalGAN(split.train.images, split.train.labels, seed=0, backend="strict", m=8)
+    assert model.train(2).generate([1, 2, 3]).shape == (3, 64)

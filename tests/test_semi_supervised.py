@@ -145,3 +145,11 @@ def test_compare_reports_the_last_point_of_each_learning_curve():
     assert result["supervised_only_accuracy"] == result["supervised_only_curve"][-1][1]
     with pytest.raises(ValueError, match="generator_loss: got 'minimax'"):
         ss.compare(seed=0, steps=1, generator_loss="minimax")
+
+
+@pytest.mark.parametrize("generator_loss", ss.GENERATOR_LOSSES)
+def test_a_short_run_on_the_strict_backend(generator_loss):
+    """array-api-strict refuses NumPy arrays: a host array leaking into a step would fail here."""
+    result = ss.compare(seed=0, labels=20, steps=2, eval_every=2, m=8, backend="strict", input_noise=0.3,
+                        generator_loss=generator_loss)
+    assert 0.0 <= result["classifier_accuracy"] <= 1.0
