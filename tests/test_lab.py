@@ -8,7 +8,6 @@ here. The server runs as ``python -m minigan.lab`` in a subprocess, as a user st
 """
 import http.client
 import json
-import math
 import os
 import signal
 import subprocess
@@ -22,7 +21,7 @@ from minigan import gan, losses
 from minigan.autograd import Tensor, no_grad
 from minigan.lab import frames as lab_frames
 from minigan.lab import saving, settings as lab_settings, snippet
-from minigan.lab.frames import HEAT_CELLS, MANIFOLD_LINES, N_ARROWS, FrameBuilder
+from minigan.lab.frames import HEAT_CELLS, MANIFOLD_LINES, N_ARROWS
 from minigan.lab.settings import LabSettings
 from minigan.lab.worker import Lab
 

@@ -89,12 +89,6 @@ def step(page) -> int:
     return int(page.inner_text("#step"))
 
 
-def wait_frames(page, n=2):
-    """Wait until ``n`` more frames are drawn (the page has caught up with the server)."""
-    shown = page.evaluate("window.lab.stats.framesShown")
-    page.wait_for_function(f"window.lab.stats.framesShown >= {shown + n}", timeout=10000)
-
-
 def test_play_for_ten_seconds_trains_and_redraws(page):
     before = page.evaluate("document.getElementById('canvas').toDataURL()")
     page.click("#play")
