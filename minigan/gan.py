@@ -181,12 +181,9 @@ class GAN:
 
     def train_step(self) -> StepRecord:
         """One iteration of Algorithm 1: k steps of the discriminator, then one of the generator."""
-        G, D, p_data, p_z, k, m = self.G, self.D, self.p_data, self.p_z, self.k, self.m  # the paper's names
-        # BEGIN SOLUTION A3.1
-        for _ in range(k):                                        # k discriminator steps
+        for _ in range(self.k):                                   # k discriminator steps
             loss_D, real, fake = self.discriminator_step()        # each on a fresh minibatch
         loss_G = self.generator_step()                            # then one generator step
-        # END SOLUTION
         self.step += 1
         return self.record(loss_D, loss_G, real, fake)
 
@@ -198,7 +195,8 @@ class GAN:
         has one; then clip D's weights if asked. ``train_step`` calls it k times; called
         alone it moves D and nothing else (``self.step`` counts whole iterations only).
         """
-        G, D, p_data, p_z, m = self.G, self.D, self.p_data, self.p_z, self.m
+        G, D, p_data, p_z, m = self.G, self.D, self.p_data, self.p_z, self.m  # the paper's names
+        # BEGIN SOLUTION A3.1
         x = self.sample(p_data, m)                                # m examples x ~ p_data      (m, dim)
         z = self.sample(p_z, m)                                   # m noise samples z ~ p_z    (m, noise_dim)
         fakes = G(z).detach()                                     # G(z) as data: no gradient to G  (m, dim)
@@ -208,6 +206,7 @@ class GAN:
         update(self.opt_D, loss_D if penalty is None else loss_D + penalty)   # descending -V ascends V
         self.clip_weights()                                       # WGAN's clipping, if asked for
         return loss_D, real, fake
+        # END SOLUTION
 
     def penalty_term(self, x: Tensor, fakes: Tensor):
         """What ``penalty`` adds to L_D on this minibatch (docs/math/losses.md), or None."""
@@ -235,10 +234,12 @@ class GAN:
         (log(1 - D(G(z))), or -log D(G(z)) for the non-saturating form).
         """
         G, D, p_z, m = self.G, self.D, self.p_z, self.m
+        # BEGIN SOLUTION A3.2
         z = self.sample(p_z, m)                                   # fresh noise for the generator's step
         loss_G = losses.generator_loss(D(G(z)), form=self.loss)   # log(1 - D(G(z))) or -log D(G(z))
         update(self.opt_G, loss_G)                                # opt_G moves G only
         return loss_G
+        # END SOLUTION
 
     def sample(self, distribution, m: int) -> Tensor:
         """A fresh minibatch of m draws from ``distribution``, as a Tensor (no gradient)."""

@@ -28,16 +28,13 @@ from minigan.assignments.release import release
 PLANTED = {
     "A1": ("A1.8", "A1.1", "return unbroadcast(grad_y * b, a.shape), unbroadcast(-grad_y * a, b.shape)"),
     "A2": ("A2.1", "A2.3", "return grad_loss * _sigmoid(xp, a_fake) / a_fake.size"),
-    "A3": (None, "A3.1", """
-        for _ in range(k):
-            x, z = self.sample(p_data, m), self.sample(p_z, m)
-            real, fake = D(x), D(G(z).detach())
-            loss_D = losses.discriminator_loss(real, fake)
-            update(self.opt_D, loss_D)
-        z = self.sample(p_z, m)
-        loss_G = -losses.generator_loss(D(G(z)), form=self.loss)
-        update(self.opt_G, loss_G)
-        """),
+    "A3": ("A3.2", "A3.1", """
+        x, z = self.sample(p_data, m), self.sample(p_z, m)
+        real, fake = D(x), D(G(z).detach())
+        loss_D = losses.discriminator_loss(real, fake, form=self.d_form)
+        update(self.opt_D, loss_D)
+        return loss_D, real, fake
+        """),  # right for the plain GAN; forgets the penalty and the clipping
     "A4": (None, "A4.1", """
         config = ring_config(form, k, steps, seed)
         model = gan.build(config)

@@ -33,7 +33,7 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="the assignments, their parts and points")
     rel = commands.add_parser("release", help="write a student copy with an assignment's regions blanked")
-    rel.add_argument("assignment", help="A1, A2, A3 or A4")
+    rel.add_argument("assignment", help="A1, A2, A3, A4 or A5")
     rel.add_argument("--out", required=True, help="a new (or empty) folder for the copy")
     rel.add_argument("--parts", help="blank only these parts, e.g. A2.3,A2.4 (default: all of them)")
     gr = commands.add_parser("grade", help="grade an assignment on a copy")

@@ -106,12 +106,16 @@ A2 = Assignment(
 A3 = Assignment(
     "A3", "Algorithm 1: the training loop",
     parts=(
-        Part("A3.1", "the trainer's inner loop: k discriminator steps, then one generator step", 10,
-             "checks_training:check_trainer_loop",
-             "what does Algorithm 1 repeat k times, and what does it do once after that? which samples "
-             "does each step draw, which loss does each descend (discriminator_loss, and generator_loss "
-             "with form=self.loss), and why must the discriminator see G(z).detach()? record() reads "
-             "loss_D, real, fake and loss_G"),
+        Part("A3.1", "GAN.discriminator_step: one update of D on real data and detached fakes", 6,
+             "checks_training:check_discriminator_step",
+             "which two minibatches does Algorithm 1 draw for the discriminator, and why must D see "
+             "G(z).detach()? which loss does it descend (discriminator_loss with form=self.d_form), what "
+             "do self.penalty_term and self.clip_weights add for the loss family, and what does train_step "
+             "read back from it?"),
+        Part("A3.2", "GAN.generator_step: one update of G through D on fresh noise", 4,
+             "checks_training:check_generator_step",
+             "which minibatch does the generator's step draw, which loss does it descend (generator_loss "
+             "with form=self.loss), and which optimizer moves only G's parameters?"),
     ),
     tests=("tests/test_gan.py",),
 )

@@ -1,9 +1,10 @@
 """Checks for A3 (Algorithm 1's loop) and A4 (the experiment on the ring).
 
-A3: the student's process runs the copy's ``GAN.train_step`` on a small seeded GAN
-(probes.small_gan) and reports the records and every parameter after a few iterations,
-and how often each optimizer stepped. The grader runs Algorithm 1 written out here
-(``reference_step``) on an identical GAN with its own minigan and compares, parameter by
+A3: the student's process calls the copy's ``GAN.discriminator_step`` (A3.1) or
+``GAN.generator_step`` (A3.2) a few times on a small seeded GAN (probes.small_gan) and
+reports the losses they returned, every parameter, and how often each optimizer stepped.
+The grader runs Algorithm 1's steps written out here (``reference_d_step``,
+``reference_g_step``) on an identical GAN with its own minigan and compares, parameter by
 parameter. When they differ, it tries the usual mistakes to name the one made.
 
 A4: the student's process runs the copy's experiment functions; the grader trains the
@@ -21,85 +22,112 @@ from .checks import CheckFailed, expect, expect_close, get
 ITERATIONS = 3
 
 
-# ---- A3.1 ------------------------------------------------------------------------------------------
-def reference_step(model, order: str = "xz", fresh_z: bool = True, form: str | None = None):
-    """Algorithm 1's iteration, written out by the grader (the variants help name a mistake)."""
+# ---- A3.1 and A3.2 ------------------------------------------------------------------------------------
+OPTIONS = (({}, "the plain GAN"), ({"penalty": "r1", "gamma": 1.0, "clip": 0.5}, "with R1 (gamma 1) and clip 0.5"))
+
+
+def reference_d_step(model, order: str = "xz", detach: bool = True):
+    """Algorithm 1's discriminator step, written out by the grader (the variants name a mistake)."""
     from minigan import losses
     from minigan.gan import update
 
     G, D, m = model.G, model.D, model.m
-    for _ in range(model.k):
-        if order == "xz":
-            x, z = model.sample(model.p_data, m), model.sample(model.p_z, m)
-        else:
-            z, x = model.sample(model.p_z, m), model.sample(model.p_data, m)
-        real, fake = D(x), D(G(z).detach())
-        loss_D = losses.discriminator_loss(real, fake)
-        update(model.opt_D, loss_D)
-    if fresh_z:
-        z = model.sample(model.p_z, m)
-    loss_G = losses.generator_loss(D(G(z)), form=form or model.loss)
+    if order == "xz":
+        x, z = model.sample(model.p_data, m), model.sample(model.p_z, m)
+    else:
+        z, x = model.sample(model.p_z, m), model.sample(model.p_data, m)
+    fakes = G(z).detach() if detach else G(z)
+    real, fake = D(x), D(fakes)
+    loss_D = losses.discriminator_loss(real, fake, form=model.d_form)   # returned without the penalty
+    penalty = (model.gamma / 2) * losses.r1_penalty(D, x) if model.penalty == "r1" else None
+    update(model.opt_D, loss_D if penalty is None else loss_D + penalty)
+    if model.clip is not None:
+        xp = model.backend.xp
+        for p in D.parameters():
+            p.data = xp.clip(p.data, -model.clip, model.clip)
+    return loss_D
+
+
+def reference_g_step(model, form: str | None = None):
+    """Algorithm 1's generator step, written out by the grader."""
+    from minigan import losses
+    from minigan.gan import update
+
+    z = model.sample(model.p_z, model.m)
+    loss_G = losses.generator_loss(model.D(model.G(z)), form=form or model.loss)
     update(model.opt_G, loss_G)
-    model.step += 1
-    return model.record(loss_D, loss_G, real, fake)
+    return loss_G
 
 
-def reference_run(k, loss, step=reference_step) -> dict:
-    """What probes.train reports, computed by the grader with one of its own steps."""
-    return probes.run_iterations(probes.small_gan(k, loss), step, ITERATIONS)
+def reference_run(loss, options, step) -> dict:
+    """What probes.steps reports, computed by the grader with one of its own steps."""
+    return probes.run_steps(probes.small_gan(1, loss, **options), step, ITERATIONS)
 
 
 def _differences(student: dict, reference: dict) -> str | None:
-    """The first parameter or record field where the student's run differs from a reference, or None."""
+    """The first parameter or returned loss where the student's run differs from a reference, or None."""
     for name, wanted in reference["params"].items():
         try:
             expect_close(f"{name[0]}'s parameter {name[2:]}", get(student, "params", name), wanted,
                          rtol=1e-4, atol=1e-6)
         except CheckFailed as difference:
             return str(difference)
-    for t, wanted in enumerate(reference["records"], start=1):
-        for field in probes.RECORD_FIELDS[1:]:
-            try:
-                expect_close(f"the record's {field} at iteration {t}", get(student, "records", t - 1, field),
-                             wanted[field], rtol=1e-4, atol=1e-6)
-            except CheckFailed as difference:
-                return str(difference)
+    try:
+        expect_close("the loss it returned", get(student, "losses"), reference["losses"], rtol=1e-4, atol=1e-6)
+    except CheckFailed as difference:
+        return str(difference)
     return None
 
 
-def check_trainer_loop(student) -> str:
-    for k, loss in ((1, "non_saturating"), (3, "minimax")):
-        setting = f"k={k}, loss={loss!r}, m=32"
-        run = student.run("train", k=k, loss=loss, iterations=ITERATIONS)
+def _first_match(run: dict, loss: str, options: dict, variants: dict) -> str | None:
+    """The name of the first variant whose reference run equals the student's, or None."""
+    for name, step in variants.items():
+        if _differences(run, reference_run(loss, options, step)) is None:
+            return name
+    return None
+
+
+def check_discriminator_step(student) -> str:
+    for options, label in OPTIONS:
+        for loss in ("non_saturating", "minimax"):
+            setting = f"{label}, loss={loss!r}, m=32"
+            run = student.run("steps", method="discriminator_step", loss=loss, iterations=ITERATIONS,
+                              options=options)
+            counts = get(run, "counts")
+            expect(get(counts, "D") == ITERATIONS and get(counts, "G") == 0,
+                   f"{setting}: {ITERATIONS} calls made {counts['D']} discriminator and {counts['G']} generator "
+                   "updates, wanted one discriminator update each and none of G")
+            expect(get(counts, "D steps that reached G") == 0,
+                   f"{setting}: the discriminator's loss sent gradients into G's parameters; "
+                   "feed D with G(z).detach()")
+            found = _first_match(run, loss, options, {"xz": reference_d_step,
+                                                      "zx": lambda m: reference_d_step(m, "zx")})
+            if found:
+                continue  # sampling z before x is Algorithm 1 too
+            difference = _differences(run, reference_run(loss, options, reference_d_step))
+            raise CheckFailed(f"{setting}, after {ITERATIONS} discriminator steps, Algorithm 1 disagrees: {difference}"
+                              + ("; is the penalty (self.penalty_term) added to the loss, and are D's weights "
+                                 "clipped after the update (self.clip_weights)?" if options else ""))
+    return (f"one D update per call on x ~ p_data and G(z) detached, equal to Algorithm 1's after "
+            f"{ITERATIONS} steps, plain and with R1 and clipping")
+
+
+def check_generator_step(student) -> str:
+    for loss in ("non_saturating", "minimax"):
+        setting = f"loss={loss!r}, m=32"
+        run = student.run("steps", method="generator_step", loss=loss, iterations=ITERATIONS, options={})
         counts = get(run, "counts")
-        expect(get(counts, "D") == k * ITERATIONS,
-               f"with {setting}: {counts['D']} discriminator updates in {ITERATIONS} iterations, "
-               f"wanted k = {k} per iteration")
-        expect(get(counts, "G") == ITERATIONS,
-               f"with {setting}: {counts['G']} generator updates in {ITERATIONS} iterations, wanted 1 per iteration")
-        expect(get(counts, "D steps that reached G") == 0,
-               f"with {setting}: the discriminator's loss sent gradients into G's parameters; "
-               "feed D with G(z).detach() in the discriminator step")
-        for t in range(1, ITERATIONS + 1):
-            expect(get(run, "records", t - 1, "step") == t,
-                   f"with {setting}: train_step's record after iteration {t} is not a StepRecord with step={t}")
-        difference = _differences(run, reference_run(k, loss))
-        if difference is None:
+        expect(get(counts, "G") == ITERATIONS and get(counts, "D") == 0,
+               f"{setting}: {ITERATIONS} calls made {counts['G']} generator and {counts['D']} discriminator "
+               "updates, wanted one generator update each and none of D")
+        if _differences(run, reference_run(loss, {}, reference_g_step)) is None:
             continue
-        if _differences(run, reference_run(k, loss, lambda m: reference_step(m, "zx"))) is None:
-            continue  # sampling z before x is Algorithm 1 too
-        variants = {
-            "the generator's step reused the last discriminator step's z; sample fresh noise for it":
-                lambda m: reference_step(m, fresh_z=False),
-            "the generator's step used the other loss form; use self.loss (form=self.loss)":
-                lambda m: reference_step(m, form="minimax" if loss == "non_saturating" else "non_saturating"),
-        }
-        for mistake, variant in variants.items():
-            if _differences(run, reference_run(k, loss, variant)) is None:
-                raise CheckFailed(f"with {setting}: {mistake}")
-        raise CheckFailed(f"with {setting}, after {ITERATIONS} iterations, Algorithm 1 disagrees: {difference}")
-    return (f"k discriminator steps then one generator step, G detached, parameters and records equal to "
-            f"Algorithm 1's after {ITERATIONS} iterations (k=1 non-saturating, k=3 minimax)")
+        other = "minimax" if loss == "non_saturating" else "non_saturating"
+        if _first_match(run, loss, {}, {other: lambda m: reference_g_step(m, form=other)}):
+            raise CheckFailed(f"{setting}: the generator's step used the other loss form; use self.loss")
+        difference = _differences(run, reference_run(loss, {}, reference_g_step))
+        raise CheckFailed(f"{setting}, after {ITERATIONS} generator steps, Algorithm 1 disagrees: {difference}")
+    return f"one G update per call on fresh noise, D fixed, equal to Algorithm 1's after {ITERATIONS} steps (both forms)"
 
 
 # ---- A4: the experiment -----------------------------------------------------------------------------

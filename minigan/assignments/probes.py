@@ -148,9 +148,12 @@ def optimizer(backend, kind, settings, starts, schedule, gradients, buffers):
     return steps
 
 
-# ---- A3.1: Algorithm 1's loop --------------------------------------------------------------------------
-def small_gan(k: int, loss: str):
-    """A small seeded GAN on the ring (SGD, so a small difference stays small)."""
+# ---- A3: Algorithm 1's two steps ---------------------------------------------------------------------
+def small_gan(k: int, loss: str, **options):
+    """A small seeded GAN on the ring (SGD, so a small difference stays small).
+
+    options: the GAN's penalty, gamma and clip, passed on.
+    """
     import minigan
     from minigan import data, gan, nn, optim
 
@@ -161,7 +164,7 @@ def small_gan(k: int, loss: str):
     opt_G = optim.SGD(G.parameters(), lr=0.05, momentum=0.5)
     opt_D = optim.SGD(D.parameters(), lr=0.05, momentum=0.5)
     return gan.GAN(G, D, data.ring(), data.normal_noise(2), opt_G, opt_D, k=k, m=32, loss=loss, rng=rng,
-                   check_every=1)
+                   check_every=1, **options)
 
 
 def watch(model) -> dict:
@@ -183,29 +186,26 @@ def watch(model) -> dict:
     return counts
 
 
-RECORD_FIELDS = ("step", "d_loss", "g_loss", "d_real", "d_fake")
-
-
-def run_iterations(model, step, iterations) -> dict:
-    """``iterations`` calls of ``step(model)``: the records, then every parameter of G and D."""
-    records = []
+def run_steps(model, call, iterations) -> dict:
+    """``iterations`` calls of ``call(model)``, watched: the loss each returned (the first of
+    a tuple), then every parameter of G and D, and how often each optimizer stepped."""
+    counts = watch(model)
+    returned = []
     for _ in range(iterations):
         for p in model.G.parameters():
             p.grad = None  # so a gradient seen at a D step came from that step
-        record = step(model)
-        records.append({field: float(np.asarray(getattr(record, field, np.nan))) for field in RECORD_FIELDS})
+        out = call(model)
+        loss_value = out[0] if isinstance(out, tuple) and out else out
+        returned.append(float(np.asarray(getattr(loss_value, "data", np.nan))))
     params = {f"{net}.{name}": to_host(p)[0] for net in ("G", "D")
               for name, p in getattr(model, net).named_parameters()}
-    return {"records": records, "params": params}
+    return {"losses": returned, "params": params, "counts": counts}
 
 
-def train(k, loss, iterations):
-    """The student's GAN.train_step, ``iterations`` times on small_gan(k, loss), watched."""
-    model = small_gan(k, loss)
-    counts = watch(model)
-    result = run_iterations(model, lambda m: m.train_step(), iterations)
-    result["counts"] = counts
-    return result
+def steps(method, loss, iterations, options=None):
+    """The student's GAN.<method>() ("discriminator_step" or "generator_step") on
+    small_gan(1, loss, **options), through run_steps."""
+    return run_steps(small_gan(1, loss, **(options or {})), lambda model: getattr(model, method)(), iterations)
 
 
 # ---- A4: the experiment ---------------------------------------------------------------------------------
@@ -276,5 +276,5 @@ def penalty(backend, sizes, weights, x):
     return result
 
 
-PROBES = {"vjp": vjp, "graph_walk": graph_walk, "linear": linear, "optimizer": optimizer, "train": train,
+PROBES = {"vjp": vjp, "graph_walk": graph_walk, "linear": linear, "optimizer": optimizer, "steps": steps,
           "run_ring": run_ring, "compare": compare, "second_order": second_order, "penalty": penalty}
