@@ -12,6 +12,39 @@ target is met; the exit status is 0 only when all are.
 Targets (issue 4): ring: median 8/8 modes, every seed >= 7/8, median high-quality fraction
 >= 0.8, every run under 60 s on 2 cores. grid: median >= 23/25, median high-quality >= 0.5.
 
+Loss pairs on the ring (issue 15). ``--set loss=... --set penalty=...`` trains the pair
+with its recipe (minigan.config.LOSS_RECIPES); measured 2026-12-01, one run per seed, on 2
+CPU cores shared with other jobs (load average 2 to 10, so the seconds vary with the load,
+not only the recipe):
+
+    recipe                   command                                        seed: modes, HQ, seconds
+    non-saturating (default) python benchmarks/quality.py --seeds 0          0: 8/8 0.909 9.2
+    WGAN-GP (k 2, lambda 1)  ... --seeds 0 1 2 --set loss=wgan --set penalty=gp
+                                                                             0: 8/8 0.880 33.0
+                                                                             1: 8/8 0.872 86.5
+                                                                             2: 8/8 0.909 52.6
+    non-saturating + R1      ... --seeds 0 1 2 --set penalty=r1              0: 8/8 0.835 92.0
+      (gamma 1)                                                              1: 8/8 0.791 40.3
+                                                                             2: 8/8 0.810 28.2
+    LSGAN                    ... --seeds 0 1 2 --set loss=lsgan              0: 8/8 0.845 23.3
+                                                                             1: 8/8 0.838 11.4
+                                                                             2: 8/8 0.832 10.3
+    hinge                    ... --seeds 0 1 2 --set loss=hinge              0: 8/8 0.892 31.7
+                                                                             1: 8/8 0.866 10.7
+                                                                             2: 8/8 0.892 10.2
+
+Every pair covers 8/8 modes on every seed, at a median high-quality fraction of 0.81
+(R1) to 0.89 (hinge); WGAN-GP 0.88, LSGAN 0.84. The gradient penalties cost a recorded second backward per
+D step: on the quiet machine (load 1, one BLAS thread, 300 iterations timed) an iteration
+takes 3.4 ms plain, 2.8 ms lsgan or hinge, 7.8 ms with R1 and 13.3 ms for WGAN-GP's two
+critic steps, that is 10, 8, 23 and 40 s for 3,000 steps: under the 60 s bar, which the
+runs above missed only under load.
+
+Choosing WGAN-GP's lambda (seed 0, k 2): the paper's lambda = 10 (``--set gamma=10``) also
+covered 8/8, but at a high-quality fraction of 0.298; lambda 1 gave 0.880 and lambda 0.1
+0.896. With lambda 10, k = 1 (0/8), lr 5e-4 (2/8) or an lr decayed to 0.01 of its start
+(0/8) lost most modes.
+
 BLAS threads: the toy networks are small (256 x 128 matrices), where a second BLAS thread
 gains little and, on a shared machine with a busy second core, costs several times over.
 ``--blas-threads`` (default 1) sets OPENBLAS_NUM_THREADS/OMP_NUM_THREADS before NumPy loads.
