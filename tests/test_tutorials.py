@@ -116,6 +116,7 @@ CLAIMS = {
     "10_staying_in_step.py": {  # fast: D alone 300, G alone 200 steps, seed 0; full: 2,000 and 1,000, seeds 0-4
         "d_accuracy_end": ((0.99, 1.0), (0.99, 1.0)),  # "D's accuracy reaches 100%" (G at step 0)
         "d_fake_end": ((0.0, 1e-2), (0.0, 1e-4)),  # "mean D(G(z)) falling to about 1e-5"
+        "d_steps_to_full_accuracy": ((1, 50), (1, 50)),  # "100% by the first measurement (20 D steps)"
         "minimax_gradient_ratio": ((0.0, 0.05), (0.0, 1e-3)),  # "collapses by a factor of about 7,000"
         "non_saturating_gradient_ratio": ((2.0, 100.0), (5.0, 50.0)),  # "grows, about fourteenfold"
         "overlap_d_accuracy_end": ((0.5, 0.99), (0.85, 0.99)),  # "only reaches about 0.94"
@@ -125,9 +126,11 @@ CLAIMS = {
         "modes_before": ((4, 8), (4, 8)),  # "a median of 6 modes when D is frozen"
         "modes_after": ((0, 4), (0, 3)),  # "to a median of 2" (per seed 2, 1, 0, 6, 7)
         "modes_control": ((5, 8), (5, 8)),  # "the control ends with a median of 7"
+        "modes_control_min": ((5, 8), (5, 8)),  # "(6 to 8)"
         "R_before": ((0.0, 0.2), (0.0, 0.2)),  # "from about 0.06"
         "R_after": ((0.4, 1.0), (0.5, 1.0)),  # "to a median of 0.73"
         "R_control": ((0.0, 0.2), (0.0, 0.1)),  # "the control's stays under 0.1"
+        "R_control_max": ((0.0, 0.2), (0.0, 0.12)),  # "at most 0.09 on every seed"
         "d_fake_over_d_max": ((0.8, 1.05), (0.9, 1.05)),  # "within 10% of the frozen D's maximum"
         "steps_to_R_half": ((25, 200), (100, 800)),  # "a median of 350 G steps": a few hundred
         "late_freeze_modes_before": ((4, 8), (4, 8)),  # "6 when frozen"
