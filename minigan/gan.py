@@ -7,7 +7,10 @@
         sample m noise vectors z ~ p_z
         update G by descending grad_theta_g  mean[ log(1 - D(G(z))) ]   (or -log D(G(z)))
 
-``GAN.train_step`` is that loop body, with the paper's names, and nothing else. What is not
+``GAN.train_step`` is that loop body, with the paper's names, and nothing else: k calls
+of ``discriminator_step`` (one update of D), then one of ``generator_step``. The loss pair
+(the 2014 losses, LSGAN, WGAN, hinge), a gradient penalty on D (R1, R2, WGAN-GP) and WGAN's
+weight clipping are options of GANConfig (docs/math/losses.md). What is not
 Algorithm 1 (the history of losses, the progress bar, metrics, checkpoints, learning-rate
 schedules) lives in ``minigan.callbacks`` and is called between iterations. The line-by-line
 reading is in docs/math/algorithm1.md.
@@ -50,11 +53,13 @@ class StepRecord:
     """What one iteration measured. Every field but ``step`` is a 0-d backend array.
 
     step         iterations done, this one included (1 after the first)
-    d_loss       L_D = -V of the last discriminator step
-    g_loss       the generator's loss (minimax or non-saturating form)
+    d_loss       L_D = -V of the last discriminator step (its loss form's L_D, without the penalty)
+    g_loss       the generator's loss (in the GAN's loss form)
     value        V(D, G) estimated on the last discriminator step's minibatch (= -d_loss)
     d_real       mean D(x) on that minibatch (D's belief that real data is real)
     d_fake       mean D(G(z)) on that minibatch (near 0: D rejects the fakes)
+                 (for the lsgan, wgan and hinge forms D outputs scores, not logits: these two
+                 are then the sigmoid of the scores, to compare within a run only)
     g_grad_norm  sqrt(sum of squares) of the gradient reaching G's parameters
     lr           the generator's learning rate used in this step (a Python float)
     """
