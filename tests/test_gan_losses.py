@@ -178,3 +178,14 @@ def test_a_loss_pair_brings_its_recipe_and_explicit_changes_win():
     wgan_gp = gan.recipe("ring", loss="wgan", penalty="gp", k=7)
     assert wgan_gp.k == 7 and wgan_gp.betas == LOSS_RECIPES["wgan", "gp"]["betas"]
     assert gan.recipe("ring", loss="minimax").k == plain.k   # a pair with no recipe keeps the dataset's
+
+
+@pytest.mark.parametrize("backend", ["strict", pytest.param("cupy", marks=pytest.mark.skipif(
+    not __import__("minigan").gpu_available(), reason="no CUDA GPU"))])
+@pytest.mark.parametrize("changes", [{"loss": "wgan", "penalty": "gp", "clip": 0.5}, {"penalty": "r1"},
+                                     {"loss": "hinge", "penalty": "r2"}, {"loss": "lsgan"}])
+def test_every_option_keeps_to_the_backend(backend, changes):
+    """The strict backend refuses host arrays: eps, clipping and the penalties stay on the device."""
+    model = tiny(backend=backend, **changes)
+    model.train(2)
+    assert np.isfinite(model.train_step().to_floats()["d_loss"])
