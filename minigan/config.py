@@ -38,8 +38,9 @@ class GANConfig:
     8 of 8 modes on every seed tried, in well under a minute on two CPU cores.
     """
 
-    dataset: str = "ring"             # gaussian1d | ring | grid | digits | mnist | categorical
+    dataset: str = "ring"             # gaussian1d | ring | grid | digits | mnist | categorical | points
     dataset_path: str | None = None   # the MNIST files (mnist only)
+    points: tuple | None = None       # dataset "points": the (x, y) points p_data puts a Gaussian on (the lab's drawn data)
     backend: str = "numpy"            # numpy | cupy | strict | auto
     seed: int = 0                     # weights and every minibatch come from backend.random(seed)
     steps: int = 3000                 # iterations of Algorithm 1
@@ -74,6 +75,9 @@ class GANConfig:
         object.__setattr__(self, "g_hidden", tuple(self.g_hidden))
         object.__setattr__(self, "d_hidden", tuple(self.d_hidden))
         object.__setattr__(self, "betas", tuple(self.betas))
+        if isinstance(self.points, (list, tuple)):  # JSON gives lists of lists: keep one form, tuples
+            object.__setattr__(self, "points", tuple(tuple(p) if isinstance(p, (list, tuple)) else p
+                                                     for p in self.points))
         self.check()
 
     def check(self) -> None:
@@ -116,6 +120,22 @@ class GANConfig:
             raise ValueError(f"betas: got {self.betas!r}, wanted a pair of numbers in [0, 1)")
         if self.dataset == "mnist" and not self.dataset_path:
             raise ValueError("dataset_path: got None, wanted the folder holding the MNIST files for dataset 'mnist'")
+        self.check_points()
+
+    def check_points(self) -> None:
+        """``points``: (x, y) pairs of finite numbers for dataset "points", None for any other."""
+        if self.dataset != "points":
+            if self.points is not None:
+                raise ValueError(f"points: got {len(self.points)} points for dataset {self.dataset!r}, "
+                                 "wanted None (points go with dataset 'points')")
+            return
+        if not isinstance(self.points, tuple) or not 1 <= len(self.points) <= MAX_POINTS:
+            got = f"{len(self.points)} points" if isinstance(self.points, tuple) else repr(self.points)
+            raise ValueError(f"points: got {got}, wanted 1 to {MAX_POINTS} (x, y) pairs for dataset 'points'")
+        for i, p in enumerate(self.points):
+            if not (isinstance(p, tuple) and len(p) == 2 and all(
+                    isinstance(c, numbers.Real) and not isinstance(c, bool) and math.isfinite(c) for c in p)):
+                raise ValueError(f"points[{i}]: got {p!r}, wanted a pair (x, y) of finite numbers")
 
     @property
     def lr_end(self) -> int:
@@ -148,11 +168,12 @@ class GANConfig:
         return cls(**values)
 
 
-DATASETS = ("gaussian1d", "ring", "grid", "digits", "mnist", "categorical")
+DATASETS = ("gaussian1d", "ring", "grid", "digits", "mnist", "categorical", "points")
+MAX_POINTS = 2000  # dataset "points": at most this many (the lab's page sends no more)
 PENALTIES = (None, "r1", "r2", "gp")
 # Fields added after runs were named: at their defaults they stay out of the run id, so a
 # run named before they existed keeps its id (and an old checkpoint its run).
-ADDED_LATER = {"penalty": None, "gamma": 10.0, "clip": None}
+ADDED_LATER = {"penalty": None, "gamma": 10.0, "clip": None, "points": None}
 
 # What differs from the ring recipe (GANConfig's defaults) for each dataset.
 RECIPES = {
@@ -168,6 +189,8 @@ RECIPES = {
               "g_output": "tanh", "m": 128, "steps": 20000, "lr": 2e-4, "lr_decay_to": 1.0},
     # one symbol of 8 (minigan.discrete): G is 8 logits fed Gumbel noise (p_z is Gumbel whatever
     # ``noise`` says), g_output its mode, at temperature 1; g_hidden is unused. JS < 0.002 by step 300.
+    # points drawn in the lab: the ring's settings (give them with recipe("points", points=...))
+    "points": {},
     "categorical": {"noise_dim": 8, "g_hidden": (), "d_hidden": (32,), "g_output": "straight_through", "m": 128,
                     "steps": 600, "lr": 1e-2},
 }

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from strategies import BACKENDS
 
-from minigan import gan, losses, metrics, nn, optim
+from minigan import checkpoint, gan, losses, metrics, nn, optim
 from minigan.callbacks import Callback
 
 
@@ -242,6 +242,25 @@ def test_config_names_the_bad_field(field, value, message):
 def test_config_checks_where_the_schedules_start_and_end(changes, message):
     with pytest.raises(ValueError, match=message):
         gan.GANConfig(**changes)
+
+
+def test_points_data_lives_in_the_config_and_resumes_from_the_checkpoint(tmp_path):
+    points = [[0.0, 1.0], [1.5, -0.5], [-1.0, -1.0]]
+    model = gan.build(gan.recipe("points", points=points, steps=5))
+    np.testing.assert_array_equal(model.p_data.centres, np.array(points))
+    model.train(5)
+    path = str(tmp_path / "checkpoint.npz")
+    checkpoint.save(path, model)
+    again = gan.resume(path)
+    np.testing.assert_array_equal(again.p_data.centres, model.p_data.centres)
+    assert again.run_id == model.run_id and model.train_step().to_floats() == again.train_step().to_floats()
+    assert gan.run_id(gan.recipe("ring")) == "ring-seed0-4225b51b"   # the new field leaves old run ids alone
+    with pytest.raises(ValueError, match=r"points: got None, wanted 1 to 2000 \(x, y\) pairs"):
+        gan.recipe("points")
+    with pytest.raises(ValueError, match=r"points: got 1 points for dataset 'ring', wanted None"):
+        gan.recipe("ring", points=[[0.0, 0.0]])
+    with pytest.raises(ValueError, match=r"points\[1\]: got \(1.0, inf\), wanted a pair"):
+        gan.recipe("points", points=[[0.0, 0.0], [1.0, float("inf")]])
 
 
 def test_the_run_id_names_the_config_not_the_moment():

@@ -189,7 +189,7 @@ def test_drawn_clusters_are_the_modes(tmp_path):
     lab.run_commands(block=False)
     assert messages[-1]["type"] == "error" and "draw" in messages[-1]["message"] and not lab.playing
     lab.change("points", [list(p) for p in THREE_CLUSTERS])
-    assert lab.model.p_data.name == "drawn" and lab.frames.centres.shape == (3, 2)
+    assert lab.model.p_data.name == "points" and lab.frames.centres.shape == (3, 2)
     assert lab.frames.coverage().modes_total == 3
 
 
@@ -266,8 +266,10 @@ def test_a_saved_drawn_run_resumes_with_its_points(tmp_path):
     trained(lab, 5)
     lab.run_command({"cmd": "save"})
     folder = messages[-1]["folder"]
-    model = saving.resume(folder)
-    assert model.p_data.name == "drawn" and model.p_data.centres.shape == (15, 2)
+    model = gan.resume(os.path.join(folder, "checkpoint.npz"))   # the checkpoint alone: its config holds the points
+    assert model.p_data.name == "points" and model.p_data.centres.shape == (15, 2)
+    np.testing.assert_array_equal(model.p_data.centres, lab.model.p_data.centres)
+    assert saving.resume(folder).run_id == model.run_id == lab.model.run_id
     assert lab.model.train_step().to_floats() == model.train_step().to_floats()
 
 

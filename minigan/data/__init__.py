@@ -20,10 +20,10 @@ from minigan.data.base import Distribution
 from minigan.data.categorical import Categorical, GumbelNoise, categorical, gumbel_noise
 from minigan.data.images import ImageDataset, digits, mnist, read_idx
 from minigan.data.noise import NormalNoise, UniformNoise, normal_noise, uniform_noise
-from minigan.data.toy import Gaussian1D, GaussianMixture, gaussian_1d, grid, ring
+from minigan.data.toy import POINTS_STD, Gaussian1D, GaussianMixture, gaussian_1d, grid, points, ring
 
 __all__ = [
     "Categorical", "GumbelNoise", "categorical", "gumbel_noise",
     "Distribution", "Gaussian1D", "GaussianMixture", "ImageDataset", "NormalNoise", "UniformNoise",
-    "digits", "gaussian_1d", "grid", "mnist", "normal_noise", "read_idx", "ring", "uniform_noise",
+    "digits", "gaussian_1d", "grid", "mnist", "normal_noise", "points", "read_idx", "ring", "uniform_noise",
 ]

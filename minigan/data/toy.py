@@ -127,3 +127,19 @@ def grid(side: int = 5, spacing: float = 2.0, std: float = 0.05) -> GaussianMixt
     xs, ys = np.meshgrid(ticks, ticks, indexing="ij")
     centres = np.stack([xs.ravel(), ys.ravel()], axis=1)                      # (side^2, 2)
     return GaussianMixture(centres, std, name="grid", spec=f"side={side}, spacing={spacing}, std={std}")
+
+
+POINTS_STD = 0.05  # the Gaussian around each given point (the lab's drawn data)
+
+
+def points(centres, std: float = POINTS_STD) -> GaussianMixture:
+    """An equal-weight mixture of round Gaussians, one on each given (x, y) point.
+
+    The lab's "draw your own" data: every click or drag places a point, and p_data is a
+    small Gaussian on each. Nearby points make one mode together (lab/settings.py counts them).
+    """
+    centres = np.asarray(centres, dtype=np.float64)
+    if centres.ndim != 2 or centres.shape[0] < 1 or centres.shape[1] != 2 or not np.all(np.isfinite(centres)):
+        raise ValueError(f"centres: got an array of shape {centres.shape}, wanted finite (x, y) points (n, 2), n >= 1")
+    std = check_positive_number("std", std)
+    return GaussianMixture(centres, std, name="points", spec=f"{len(centres)} points, std={std}")

@@ -1,18 +1,16 @@
 """The lab's "Save run": a run folder like the demo's, which ``gan.resume`` loads.
 
     out/run-NNN/  run.json, history.csv, checkpoint.npz, metrics.json, losses.png,
-                  discriminator.png, samples.png, training.gif (and drawn.json for drawn data)
+                  discriminator.png, samples.png, training.gif
 
 The folder is always a new one made by ``runs.new_run_folder(out)``: the page cannot name a
 path, so a save writes only under the lab's ``--out``.
 
-    model = gan.resume("minigan-lab-runs/run-001/checkpoint.npz")   # preset data: ring, grid, gaussian1d
-    model = lab.saving.resume("minigan-lab-runs/run-001")           # any, drawn data included
+    model = gan.resume("minigan-lab-runs/run-001/checkpoint.npz")   # any data, drawn points included
+    model = lab.saving.resume("minigan-lab-runs/run-001")           # the same, by folder
 
-Drawn data is not one of GANConfig's datasets, so its run's config names the ring, whose
-networks it uses (same shapes); ``gan.resume`` then gives G, D, both optimizers and the
-generator's state exactly, with the ring as p_data. ``resume`` here also puts back the drawn
-points from drawn.json.
+A drawn run's config is GANConfig's dataset "points", holding the points, so the checkpoint
+alone gives G, D, both optimizers, the generator's state and p_data exactly.
 """
 from __future__ import annotations
 
@@ -20,9 +18,8 @@ import json
 import os
 
 from minigan import checkpoint, gan, metrics, results, runs
-from minigan.lab.settings import check_points, drawn_data, mode_centres
+from minigan.lab.settings import mode_centres
 
-DRAWN = "drawn.json"
 COMMAND = "minigan lab (save run)"
 
 
@@ -37,11 +34,6 @@ def save_run(model, settings, columns: dict, snapshots: list, out: str) -> str:
     with runs.RunFolder(path, model.run_id, COMMAND) as folder:
         folder.save(model, columns)           # history.csv, then checkpoint.npz
         files = list(runs.OUT_FILES[:1] + runs.OUT_FILES[2:])   # all the demo's but last-good.npz
-        if settings.dataset == "drawn":
-            with checkpoint.atomic_file(os.path.join(path, DRAWN), "w") as f:
-                json.dump({"run_id": model.run_id, "points": [list(p) for p in settings.points]}, f)
-                f.write("\n")
-            files.append(DRAWN)
         samples = model.generate(metrics.N_SAMPLES, seed=settings.seed)
         scores = score(model, settings, samples)
         summary = {"run_id": model.run_id, "dataset": settings.dataset, "backend": model.backend.name,
@@ -66,11 +58,5 @@ def score(model, settings, samples) -> dict:
 
 
 def resume(folder: str) -> gan.GAN:
-    """The GAN saved in run folder ``folder``, with its drawn points as p_data if it has some."""
-    model = gan.resume(os.path.join(folder, runs.CHECKPOINT))
-    drawn = os.path.join(folder, DRAWN)
-    if os.path.exists(drawn):
-        with open(drawn) as f:
-            saved = json.load(f)
-        model.p_data = drawn_data(check_points(saved["points"]))
-    return model
+    """The GAN saved in run folder ``folder`` (``gan.resume`` of its checkpoint)."""
+    return gan.resume(os.path.join(folder, runs.CHECKPOINT))

@@ -31,7 +31,7 @@ NOISES = ("normal", "uniform")
 BACKENDS = ("numpy", "cupy", "auto")
 LIVE = ("lr_d", "lr_g", "optimizer", "loss", "k", "m", "noise")
 RESET = ("dataset", "points", "noise_dim", "g_hidden", "d_hidden", "seed", "backend")
-DRAWN_STD = 0.05          # each drawn point is the centre of a Gaussian this wide
+DRAWN_STD = data.POINTS_STD  # each drawn point is the centre of a Gaussian this wide
 CLUSTER_GAP = 0.4         # drawn points closer than this (in a chain) are one cluster, one mode
 MAX_POINTS = 2000         # drawn points the page may send
 MAX_WIDTH, MAX_LAYERS = 512, 4
@@ -66,11 +66,14 @@ class LabSettings:
         return dataclasses.replace(self, **{name: check(name, value)})
 
     def config(self) -> GANConfig:
-        """The GANConfig of this run: the recipe of the dataset (drawn data: the ring's networks),
-        with the lab's values, G's lr, a constant lr and one BLAS thread (the browser needs the
-        other core)."""
-        base = "ring" if self.dataset == "drawn" else self.dataset
-        return recipe(base, lr=self.lr_g, lr_decay_to=1.0, optimizer=self.optimizer, loss=self.loss, k=self.k,
+        """The GANConfig of this run: the recipe of the dataset (drawn data: dataset "points",
+        with the ring's networks; the ring until a point is drawn), with the lab's values, G's
+        lr, a constant lr and one BLAS thread (the browser needs the other core)."""
+        if self.dataset == "drawn":
+            base, data_fields = ("points", {"points": self.points}) if self.points else ("ring", {})
+        else:
+            base, data_fields = self.dataset, {}
+        return recipe(base, **data_fields, lr=self.lr_g, lr_decay_to=1.0, optimizer=self.optimizer, loss=self.loss, k=self.k,
                       m=self.m, noise=self.noise, noise_dim=self.noise_dim, g_hidden=self.g_hidden,
                       d_hidden=self.d_hidden, seed=self.seed, backend=self.backend, momentum_final=0.5,
                       threads=1)
@@ -168,9 +171,9 @@ def clusters(points, gap: float = CLUSTER_GAP):
 
 
 def drawn_data(points) -> data.GaussianMixture:
-    """p_data for drawn points: a small round Gaussian on each point, all equally likely."""
-    return data.GaussianMixture(np.asarray(points, dtype=np.float64), DRAWN_STD, name="drawn",
-                                spec=f"{len(points)} drawn points, std={DRAWN_STD}")
+    """p_data for drawn points: a small round Gaussian on each point, all equally likely
+    (what GANConfig's dataset "points" builds, so a saved drawn run resumes on its points)."""
+    return data.points(points, DRAWN_STD)
 
 
 def mode_centres(settings: LabSettings, p_data):

@@ -19,18 +19,15 @@ def code(settings, steps: int = STEPS) -> str:
     for name, value in config.to_dict().items():
         if name not in ("dataset", "steps") and value != default.to_dict()[name]:
             fields[name] = tuple(value) if isinstance(value, list) else value
-    arguments = ",\n    ".join(f"{name}={value!r}" for name, value in fields.items())
+    arguments = ",\n    ".join("points=points" if name == "points" else f"{name}={value!r}"
+                                 for name, value in fields.items())
     lines = ["from minigan import gan", ""]
-    if settings.dataset == "drawn":
-        lines[0] = "from minigan import data, gan"
+    if "points" in fields:
         lines.append("# the drawn points: each one the centre of a small Gaussian (the ring's networks train on them)")
-        points = ", ".join(f"({x:.3f}, {y:.3f})" for x, y in settings.points)
-        lines.append(f"points = [{points}]")
+        lines.append(f"points = {[list(p) for p in config.points]!r}")
         lines.append("")
     lines.append(f"config = gan.GANConfig(\n    {arguments},\n)")
     lines.append("model = gan.build(config)            # G, D, p_data, p_z and both optimizers")
-    if settings.dataset == "drawn":
-        lines.append("model.p_data = data.GaussianMixture(points, std=0.05, name=\"drawn\")")
     if settings.lr_d != settings.lr_g:
         lines.append(f"model.opt_D.lr = {settings.lr_d!r}             # D's own learning rate (config.lr is G's)")
     lines += ["",

@@ -31,7 +31,7 @@ from threadpoolctl import threadpool_limits
 from minigan import callbacks, data, gan, losses, optim, results, runs
 from minigan.lab import saving, snippet
 from minigan.lab.frames import FrameBuilder
-from minigan.lab.settings import DATASETS, LIVE, OPTIMIZERS, NOISES, LabSettings, drawn_data
+from minigan.lab.settings import DATASETS, LIVE, OPTIMIZERS, NOISES, LabSettings
 
 FPS = 30                   # frames a second at most
 PIECE_SECONDS = 0.01       # training runs in pieces this long, so a click waits at most about this
@@ -235,9 +235,7 @@ class Lab:
     def rebuild(self) -> None:
         """A new run from the settings: G, D and both optimizers made afresh, the history emptied."""
         s = self.settings
-        model = gan.build(s.config())
-        if s.dataset == "drawn" and s.points:
-            model.p_data = drawn_data(s.points)      # the ring's networks, on the drawn data
+        model = gan.build(s.config())                # drawn data: dataset "points", the ring's networks
         model.opt_D.lr = s.lr_d
         self.model = model
         self.frames = FrameBuilder(model, s, seed=s.seed)
