@@ -37,10 +37,9 @@ import numpy as np
 
 from minigan import callbacks, checkpoint, demo_digits, gan, interrupts, losses, metrics, resume, results, runs
 from minigan.backend import BackendUnavailable, get_backend
-from minigan.demo_setup import DEFAULT_OUT, RunError, UsageError, prepare, resume_command
+from minigan.demo_setup import CHECKPOINT_EVERY, DEFAULT_OUT, RunError, UsageError, prepare, resume_command
 
 DATASETS = ("gaussian1d", "ring", "grid", "digits", "categorical")
-CHECKPOINT_EVERY = 500
 FILES = ("run.json", "metrics.json", "history.csv", "checkpoint.npz", "losses.png", "discriminator.png",
          "samples.png", "training.gif")
 

@@ -14,8 +14,9 @@ write, into a new run folder of their own (``--out/run-NNN``, locked while it wr
   generated digits, 100 asked for each class, that the digits classifier puts in the class
   asked for); samples.png, a 10x10 grid, row r asked for digit r.
 
-These runs are short (about a minute) and have no checkpoint: --resume, --k, --loss and
---optimizer do not apply, and are refused in one line (``check``).
+These runs are short (about a minute) and have no checkpoint: --resume, --checkpoint-every,
+--k, --loss, --penalty, --gamma, --clip, --optimizer and --threads do not apply, and are
+refused in one line (``check``).
 """
 from __future__ import annotations
 
@@ -27,9 +28,11 @@ import shlex
 import time
 
 from minigan import checkpoint, runs
-from minigan.demo_setup import DEFAULT_OUT, UsageError, check_writable
+from minigan.demo_setup import CHECKPOINT_EVERY, DEFAULT_OUT, UsageError, check_writable
 
-NOT_HERE = ("k", "loss", "optimizer", "resume")   # options of the GAN demo these runs do not have
+# options of the GAN demo these runs do not have (refused, not ignored: a flag that is accepted
+# must do what it says)
+NOT_HERE = ("k", "loss", "penalty", "gamma", "clip", "optimizer", "resume", "threads")
 
 
 def check(args) -> None:
@@ -43,6 +46,9 @@ def check(args) -> None:
     for name in NOT_HERE:
         if getattr(args, name, None) is not None:
             raise UsageError(f"--{name}: not available with {mode} (a short run without checkpoints); leave it out")
+    if args.checkpoint_every != CHECKPOINT_EVERY:
+        raise UsageError(f"--checkpoint-every: not available with {mode} (a short run without checkpoints); "
+                         "leave it out")
     if args.labels is not None and (args.labels % 10 or not 10 <= args.labels <= 1000):
         raise UsageError(f"--labels: got {args.labels}, wanted a multiple of 10 from 10 to 1000 "
                          f"(the same number of labelled digits of each of the 10 classes)")

@@ -17,6 +17,7 @@ import tempfile
 from minigan import checkpoint, gan, resume, runs
 
 DEFAULT_OUT = "minigan-out"
+CHECKPOINT_EVERY = 500   # steps between the demo's checkpoints (--checkpoint-every)
 RUN_OPTIONS = {"dataset": "dataset", "k": "k", "batch_size": "m", "loss": "loss", "optimizer": "optimizer",
                "lr": "lr", "seed": "seed", "penalty": "penalty", "gamma": "gamma",
                "clip": "clip"}   # command-line option -> GANConfig field

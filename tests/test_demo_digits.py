@@ -55,6 +55,10 @@ def test_tiny_conditional_run(tmp_path, capsys, monkeypatch):
     (["--dataset", "digits", "--conditional", "--k", "2"], "--k: not available with --conditional"),
     (["--dataset", "digits", "--labels", "100", "--resume", "x.npz"], "--resume: not available with --labels"),
     (["--dataset", "digits", "--labels", "100", "--loss", "minimax"], "--loss: not available with --labels"),
+    (["--dataset", "digits", "--labels", "100", "--penalty", "r1"], "--penalty: not available with --labels"),
+    (["--dataset", "digits", "--conditional", "--threads", "1"], "--threads: not available with --conditional"),
+    (["--dataset", "digits", "--conditional", "--checkpoint-every", "50"],
+     "--checkpoint-every: not available with --conditional"),
 ])
 def test_bad_combinations_exit_2_with_one_line(tmp_path, capsys, argv, words):
     status, printed, err = run(capsys, *argv, "--out", str(tmp_path / "out"))
