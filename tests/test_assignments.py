@@ -288,3 +288,28 @@ def test_the_grader_uses_its_own_checks_not_the_copys(workdir):
     checks.write_text(checks.read_text() + "\n\ndef check_exp():\n    return 'passed, honestly'\n")
     shutil.rmtree(path / "minigan" / "assignments" / "__pycache__", ignore_errors=True)
     assert grade("A1", path, parts=["A1.4"])["parts"][0]["status"] == "not_implemented"
+
+
+# ---- the feedback names the mistake ---------------------------------------------------------------
+def test_a3_names_a_generator_step_that_uses_the_other_form(workdir):
+    path = release("A3", workdir / "a3-other-form", parts=[])
+    fill_part(path, "A3.2", """
+        z = self.sample(p_z, m)
+        other = "minimax" if self.loss == "non_saturating" else "non_saturating"
+        loss_G = losses.generator_loss(D(G(z)), form=other)
+        update(self.opt_G, loss_G)
+        return loss_G
+        """)
+    (row,) = grade("A3", path, parts=["A3.2"])["parts"]
+    assert row["points"] == 0 and "the generator's step used the other loss form; use self.loss" in row["feedback"]
+
+
+def test_a5_names_a_tanh_backward_whose_gradient_has_no_graph(workdir):
+    path = release("A5", workdir / "a5-no-graph", parts=[])
+    fill_part(path, "A5.2", """
+        if isinstance(y, Tensor):  # right numbers, taken out of the graph
+            return Tensor(grad_y.data * (1.0 - y.data * y.data), y.backend)
+        return grad_y * (1.0 - y * y)
+        """)
+    (row,) = grade("A5", path, parts=["A5.2"])["parts"]
+    assert row["points"] == 0 and "the gradient came back with no graph" in row["feedback"], row

@@ -262,3 +262,13 @@ def test_mnist_refuses_damaged_gzip_and_npz(tmp_path, pixels):
         data.mnist(npz)
     with pytest.raises(ValueError, match="^split: got 'valid'"):
         data.mnist(npz, split="valid")
+
+
+def test_points_puts_a_gaussian_on_each_point_and_refuses_bad_ones():
+    p_data = data.points([[0.0, 1.0], [2.0, -1.0]], std=0.1)
+    assert p_data.centres.shape == (2, 2) and p_data.std == 0.1 and p_data.dim == 2
+    for bad in ([], [[0.0, 1.0, 2.0]], [[0.0, float("nan")]]):
+        with pytest.raises(ValueError, match="centres: got an array of shape"):
+            data.points(bad)
+    with pytest.raises(ValueError, match="std"):
+        data.points([[0.0, 0.0]], std=0.0)

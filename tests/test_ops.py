@@ -17,6 +17,7 @@ import numpy.testing as npt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from strategies import BACKENDS, arrays, away_from_zero, broadcast_pair, distinct, float32_logits, shapes
 
 import minigan
@@ -130,6 +131,28 @@ def basic_index(draw):
 
 
 @st.composite
+def broadcasting(draw):
+    """x and a shape it broadcasts to (new leading axes, axes of length 1 copied)."""
+    shape_x, shape_other = draw(broadcast_pair())
+    return (draw(arrays(shape_x)),), {"shape": tuple(np.broadcast_shapes(shape_x, shape_other))}
+
+
+@st.composite
+def matrices(draw):
+    """An array of at least two axes (a stack of matrices)."""
+    return (draw(arrays(draw(shapes(min_dims=2)))),), {}
+
+
+@st.composite
+def choosing(draw):
+    """where(condition, a, b): a and b that broadcast together, and a boolean condition of their shape."""
+    shape_a, shape_b = draw(broadcast_pair())
+    shape = tuple(np.broadcast_shapes(shape_a, shape_b))
+    condition = draw(hnp.arrays(np.bool_, shape))
+    return (draw(arrays(shape_a)), draw(arrays(shape_b))), {"condition": condition}
+
+
+@st.composite
 def row_index(draw):
     """x[rows] with a 1-D integer array of rows that may repeat (a list or a NumPy array)."""
     shape = draw(shapes())
@@ -180,6 +203,10 @@ OPS = {
     "concat": Case(
         lambda *xs, axis: ops.concat(xs, axis=axis), lambda *xs, axis: np.concatenate(xs, axis=axis), concatenating()
     ),
+    "broadcast_to": Case(ops.broadcast_to, lambda x, shape: np.broadcast_to(x, shape), broadcasting()),
+    "matrix_transpose": Case(ops.matrix_transpose, lambda x: np.swapaxes(x, -1, -2), matrices()),
+    "where": Case(lambda a, b, condition: ops.where(minigan.tensor(condition, backend=a.backend), a, b),
+                  lambda a, b, condition: np.where(condition, a, b), choosing()),
     "index_basic": Case(lambda x, index: x[index], lambda x, index: x[index], basic_index()),
     "index_rows": Case(lambda x, rows: x[rows], lambda x, rows: x[np.asarray(rows)], row_index()),
     "exp": Case(ops.exp, np.exp, unary()),
@@ -393,6 +420,10 @@ def test_bad_arguments_raise(backend):
         x + "a"
     with pytest.raises(TypeError, match="Tensor"):
         ops.exp(np.ones(3))
+    with pytest.raises(TypeError, match="condition: got dtype .*float64, wanted a boolean array"):
+        ops.where(x, x, 0.0)                 # a float mask is a mistake, not a condition
+    with pytest.raises(ValueError, match=r"x: got shape \(3,\), wanted at least 2 axes"):
+        ops.matrix_transpose(minigan.tensor(np.ones(3), backend=backend))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

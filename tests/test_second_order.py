@@ -31,6 +31,28 @@ def test_second_derivative_matches_finite_differences(name, backend, data):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", sorted(OPS))
+@given(data=st.data())
+def test_each_vjp_differentiates_in_its_cotangent(name, backend, data):
+    """h(v) = v^T J(x) is linear in the cotangent v; its own VJP runs the backward of the
+    backward (Index's is Scatter, Take's AddAt, Sum's is broadcast_to, ...), which HVPs need.
+    Against finite differences in v."""
+    case = OPS[name]
+    hosts, settings = data.draw(case.inputs)
+    xs = leaves(hosts, backend, "float64")
+    with minigan.no_grad():
+        shape = case.build(*xs, **settings).shape
+    v = minigan.tensor(np.random.default_rng(0).standard_normal(shape), requires_grad=True, backend=backend,
+                       dtype="float64")
+
+    def first_derivative(v):
+        grads = minigan.grad(case.build(*xs, **settings), xs, grad_outputs=v, create_graph=True)
+        return ops.concat([ops.reshape(g, (-1,)) for g in grads])
+
+    minigan.gradcheck(first_derivative, [v])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("form", ["non_saturating", "minimax"])
 def test_losses_second_derivatives(backend, form):
     rng = np.random.default_rng(1)

@@ -39,12 +39,9 @@ def reference_d_step(model, order: str = "xz", detach: bool = True):
     fakes = G(z).detach() if detach else G(z)
     real, fake = D(x), D(fakes)
     loss_D = losses.discriminator_loss(real, fake, form=model.d_form)   # returned without the penalty
-    penalty = (model.gamma / 2) * losses.r1_penalty(D, x) if model.penalty == "r1" else None
+    penalty = model.penalty_term(x, fakes)    # the grader's own GAN: its penalty and clipping are trusted
     update(model.opt_D, loss_D if penalty is None else loss_D + penalty)
-    if model.clip is not None:
-        xp = model.backend.xp
-        for p in D.parameters():
-            p.data = xp.clip(p.data, -model.clip, model.clip)
+    model.clip_weights()
     return loss_D
 
 

@@ -28,7 +28,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from minigan import callbacks, data, gan, losses, optim, results, runs
+from minigan import callbacks, data, gan, losses, ops, optim, results, runs
 from minigan.lab import saving, snippet
 from minigan.lab.frames import FrameBuilder
 from minigan.lab.settings import DATASETS, LIVE, OPTIMIZERS, NOISES, LabSettings
@@ -301,5 +301,8 @@ def finite(row: dict) -> dict:
 
 
 def mean_sigmoid(logits) -> float:
-    """mean D(.) of a minibatch of logits, as a Python float."""
-    return float(np.mean(1.0 / (1.0 + np.exp(-logits.numpy().astype(np.float64)))))
+    """mean D(.) of a minibatch of logits, as a Python float: the library's exp(-|a|) form,
+    on the backend (1 / (1 + exp(-a)) overflows for a below about -88 in float32)."""
+    xp = logits.xp
+    probability, _ = ops.sigmoid_and_complement(xp, logits.data)
+    return float(xp.mean(probability))
