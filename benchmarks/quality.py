@@ -6,14 +6,14 @@
 
 For each seed: build the dataset's recipe (minigan.gan.recipe), train it on NumPy, draw
 2,500 samples and count modes covered and the high-quality fraction as VEEGAN defines them
-(minigan.metrics.mode_coverage). Prints one row per seed, the median, and whether each
+(minigan.judging.metrics.mode_coverage). Prints one row per seed, the median, and whether each
 target is met; the exit status is 0 only when all are.
 
 Targets (issue 4): ring: median 8/8 modes, every seed >= 7/8, median high-quality fraction
 >= 0.8, every run under 60 s on 2 cores. grid: median >= 23/25, median high-quality >= 0.5.
 
 Loss pairs on the ring (issue 15). ``--set loss=... --set penalty=...`` trains the pair
-with its recipe (minigan.config.LOSS_RECIPES); measured 2026-12-01, one run per seed, on 2
+with its recipe (minigan.gan.config.LOSS_RECIPES); measured 2026-12-01, one run per seed, on 2
 CPU cores shared with other jobs (load average 2 to 10, so the seconds vary with the load,
 not only the recipe):
 
@@ -89,7 +89,8 @@ def changes_from(pairs) -> dict:
 
 
 def run_one(dataset: str, seed: int, changes: dict) -> dict:
-    from minigan import gan, metrics
+    from minigan import gan
+    from minigan.judging import metrics
 
     config = gan.recipe(dataset, seed=seed, **changes)
     model = gan.build(config)

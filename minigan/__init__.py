@@ -1,5 +1,32 @@
 """minigan: an educational GAN framework from scratch, on NumPy and (through CuPy) the GPU.
 
+Reading minigan: the folders in reading order, each built only on those above it
+(lines of Python in brackets, kept true by tests/test_layout.py).
+
+  the engine
+    backend.py     (270)  where arrays live: NumPy, CuPy, or array-api-strict for the tests
+    threads.py     (190)  how many BLAS threads compute them: measured, borrowed, given back
+    autograd.py    (310)  Tensor and Op: an array, its .grad, and the op that made it
+    backprop.py    (210)  backward() and minigan.grad: the walk, differentiable once more
+    ops/           (840)  every primitive: its forward and hand-derived VJP side by side
+    gradcheck.py   (150)  central differences in float64 against those VJPs
+  the blocks
+    nn/            (640)  Module, Linear, activations, MLP, Gumbel-softmax
+    losses/        (490)  V(D, G) and its successors, with closed-form gradients
+    optim.py       (240)  SGD with momentum, Adam
+    data/          (720)  noise priors; 1-D, ring, grid, digits, MNIST, categorical
+  Algorithm 1
+    gan/          (1190)  the trainer, its config and recipes, building, callbacks, checkpoints
+  built on it
+    runs/          (480)  run folders, resuming, interrupts
+    variants/      (650)  semi-supervised, conditional, the Dirac-GAN game
+    judging/      (1040)  metrics, the digits judge, figures, a run's results
+    interop/       (260)  to and from PyTorch
+  programs
+    demo/          (970)  python -m minigan.demo (and python -m minigan.demo.selfcheck)
+    lab/          (1090)  python -m minigan.lab: Algorithm 1 live in the browser
+    assignments/  (2630)  python -m minigan.assignments: release a student copy, grade it
+
 Importing minigan imports NumPy only: CuPy is imported when the cupy backend is asked for,
 matplotlib when a figure is drawn.
 """
@@ -7,12 +34,12 @@ from minigan.autograd import Tensor, is_grad_enabled, no_grad, tensor
 from minigan.backprop import grad
 from minigan.backend import Backend, BackendUnavailable, get_backend, gpu_available
 from minigan.gradcheck import GradcheckError, gradcheck, gradgradcheck
-from minigan import data, losses, metrics, nn, optim  # noqa: E402  (the building blocks, after the engine)
+from minigan import data, losses, nn, optim  # noqa: E402  (the building blocks, after the engine)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Backend", "BackendUnavailable", "GradcheckError", "Tensor", "get_backend", "gpu_available",
     "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "no_grad", "tensor",
-    "data", "losses", "metrics", "nn", "optim",
+    "data", "losses", "nn", "optim",
 ]

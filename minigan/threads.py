@@ -27,8 +27,6 @@ import statistics
 import time
 from collections import deque
 
-from minigan.callbacks import Callback
-
 ENVIRONMENT = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -73,7 +71,7 @@ class Blas:
         return [lib.num_threads for lib in self.controller.lib_controllers]
 
 
-class ThreadPolicy(Callback):
+class ThreadPolicy:
     """Choose the BLAS thread count while a GAN trains (see the module's docstring).
 
     probe   steps timed for each candidate count, one count after the other, one thread

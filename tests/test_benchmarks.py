@@ -4,7 +4,7 @@
   gradients and updates as minigan's autograd and optim, in float64;
 - benchmarks/train_step.py and memory.py run in a tiny smoke setting and print JSON
   (no timing is asserted: speed is measured by the benchmarks, not by tests);
-- ``python -m minigan.selfcheck`` passes on numpy, exits cleanly without a GPU, and
+- ``python -m minigan.demo.selfcheck`` passes on numpy, exits cleanly without a GPU, and
   reports a wrong derivative when one is planted.
 """
 import json
@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan import losses, nn, optim, selfcheck
+from minigan import losses, nn, optim
+from minigan.demo import selfcheck
 from minigan.autograd import Tensor
 
 REPO = Path(__file__).resolve().parent.parent
@@ -159,7 +160,7 @@ def test_memory_script_reports_both_lengths():
 
 
 def test_selfcheck_passes_on_numpy():
-    done = run_script("-m", "minigan.selfcheck", "--backend", "numpy", "--quick")
+    done = run_script("-m", "minigan.demo.selfcheck", "--backend", "numpy", "--quick")
     assert done.returncode == 0, done.stdout + done.stderr
     for check in ("gradients (float64)", "one step (float64)", "demo (ring)", "speed (toy, float32)"):
         assert check in done.stdout
@@ -168,7 +169,7 @@ def test_selfcheck_passes_on_numpy():
 
 @pytest.mark.skipif(minigan.gpu_available(), reason="a GPU is here: the cupy self-check would really run")
 def test_selfcheck_without_a_gpu_says_so_and_exits_cleanly():
-    done = run_script("-m", "minigan.selfcheck", "--backend", "cupy")
+    done = run_script("-m", "minigan.demo.selfcheck", "--backend", "cupy")
     assert done.returncode == 0
     assert "No GPU" in done.stdout and "Traceback" not in done.stderr
 

@@ -5,8 +5,10 @@ import math
 
 import pytest
 
-from minigan import checkpoint, gan
-from minigan.callbacks import (FIELDS, Callback, Checkpoint, ExponentialDecay, History, LinearSchedule,
+from minigan import gan
+
+from minigan.gan import checkpoint
+from minigan.gan.callbacks import (FIELDS, Callback, Checkpoint, ExponentialDecay, History, LinearSchedule,
                                PeriodicMetrics, ProgressBar, write_csv)
 
 

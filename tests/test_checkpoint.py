@@ -5,8 +5,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from minigan import checkpoint, gan
-from minigan.callbacks import Callback, Checkpoint
+from minigan import gan
+
+from minigan.gan import checkpoint
+from minigan.gan.callbacks import Callback, Checkpoint
 
 
 def tiny_config(**changes):
@@ -246,7 +248,7 @@ def test_atomic_files_get_the_usual_permissions(tmp_path):
     import os
     import stat
 
-    from minigan.checkpoint import atomic_file
+    from minigan.gan.checkpoint import atomic_file
 
     old = os.umask(0o022)
     try:

@@ -1,9 +1,9 @@
-"""minigan.conditional: G(z, y) and D(x, y) see the class, a short run's rows follow it, and
+"""minigan.variants.conditional: G(z, y) and D(x, y) see the class, a short run's rows follow it, and
 class_agreement counts what the judge says (Mirza and Osindero, 2014)."""
 import numpy as np
 import pytest
 
-from minigan import conditional
+from minigan.variants import conditional
 
 pytest.importorskip("sklearn")
 

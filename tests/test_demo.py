@@ -18,7 +18,9 @@ from matplotlib import image as mpimg
 from PIL import Image
 
 import minigan
-from minigan import checkpoint, demo, digits_features
+from minigan.demo import __main__ as demo
+from minigan.gan import checkpoint
+from minigan.judging import digits_features
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 RUN_FILES = sorted((*demo.FILES, ".lock"))      # what a finished run's folder holds, and nothing else

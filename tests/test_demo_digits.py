@@ -1,11 +1,13 @@
 """python -m minigan.demo --dataset digits --labels N / --conditional: tiny runs write what
-they promise; bad flag combinations get one line and exit status 2 (minigan.demo_digits)."""
+they promise; bad flag combinations get one line and exit status 2 (minigan.demo.digits)."""
 import json
 
 import numpy as np
 import pytest
 
-from minigan import demo, digits_features
+from minigan.demo import __main__ as demo
+
+from minigan.judging import digits_features
 
 pytest.importorskip("sklearn")
 

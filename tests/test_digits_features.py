@@ -1,10 +1,11 @@
-"""minigan.digits_features: the classifier behind the digits metrics, and its cache."""
+"""minigan.judging.digits_features: the classifier behind the digits metrics, and its cache."""
 import numpy as np
 import pytest
 from strategies import BACKENDS
 
 import minigan
-from minigan import data, digits_features
+from minigan import data
+from minigan.judging import digits_features
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

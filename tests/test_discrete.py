@@ -1,4 +1,4 @@
-"""Discrete data (minigan/discrete.py, minigan/data/categorical.py, the categorical recipe).
+"""Discrete data (minigan/nn/discrete.py, minigan/data/categorical.py, the categorical recipe).
 
 The lesson, measured: a generator that samples (Gumbel-max, argmax) gets exactly zero
 gradient, so training leaves it where it started; the Gumbel-softmax relaxation, in its
@@ -17,7 +17,10 @@ from hypothesis import strategies as st
 from strategies import BACKENDS, arrays
 
 import minigan
-from minigan import data, demo, discrete, gan, metrics, nn, ops, optim
+from minigan import data, gan, nn, ops, optim
+from minigan.demo import __main__ as demo
+from minigan.nn import discrete
+from minigan.judging import metrics
 
 K = 8
 GEOMETRIC = 0.5 ** np.arange(1, K + 1) / (1 - 0.5 ** K)   # 2^-(i+1) / (1 - 2^-8)
@@ -205,7 +208,7 @@ def test_demo_categorical_end_to_end(tmp_path, capsys):
 def test_categorical_run_resumes_bit_identically(tmp_path):
     """G's logits, D, both Adams and the generator all come back from a checkpoint: 40 steps,
     or 20 + a resume + 20, end with the same bits."""
-    from minigan import checkpoint
+    from minigan.gan import checkpoint
 
     config = gan.recipe("categorical", steps=40)
     uninterrupted = gan.build(config)

@@ -1,4 +1,4 @@
-"""minigan.games.dirac_gan: the closed-form field against minigan's autograd (a D that is one
+"""minigan.variants.dirac_gan: the closed-form field against minigan's autograd (a D that is one
 Linear without bias, a G that is one Parameter theta), the closed-form Jacobian and its
 eigenvalues against finite differences of the field, each rate against the measured one,
 and the convergence claims of tutorial 09 (docs/math/convergence.md)."""
@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 import minigan
 from minigan import losses, nn
-from minigan.games import dirac_gan
-from minigan.games.dirac_gan import DiracGAN
+from minigan.variants import dirac_gan
+from minigan.variants.dirac_gan import DiracGAN
 
 coordinates = st.floats(-3.0, 3.0, allow_nan=False, allow_infinity=False)
 

@@ -5,8 +5,12 @@ import numpy as np
 import pytest
 from strategies import BACKENDS
 
-from minigan import checkpoint, gan, losses, metrics, nn, optim
-from minigan.callbacks import Callback
+from minigan import gan, losses, nn, optim
+
+from minigan.gan import checkpoint
+
+from minigan.judging import metrics
+from minigan.gan.callbacks import Callback
 
 
 def tiny(backend="numpy", **changes):

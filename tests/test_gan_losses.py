@@ -5,7 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from minigan import checkpoint, gan, losses
+from minigan import gan, losses
+
+from minigan.gan import checkpoint
 from minigan.autograd import Tensor
 
 
@@ -109,7 +111,7 @@ def test_the_gan_checks_its_loss_options():
 def test_a_run_named_before_the_loss_options_keeps_its_id():
     """The new fields at their defaults stay out of the fingerprint; set, they change it."""
     base = gan.recipe("ring")
-    from minigan.config import ADDED_LATER  # penalty, gamma, clip, and points since
+    from minigan.gan.config import ADDED_LATER  # penalty, gamma, clip, and points since
     identity = {k: v for k, v in base.to_dict().items() if k != "threads" and k not in ADDED_LATER}
     import hashlib
     old = f"ring-seed0-{hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]}"
@@ -148,7 +150,7 @@ def test_a_checkpoint_from_before_the_loss_options_still_loads(tmp_path):
 
 # ---- the demo and resume ------------------------------------------------------------------------
 def test_the_demo_trains_with_a_loss_pair_and_a_penalty(tmp_path, capsys):
-    from minigan import demo
+    from minigan.demo import __main__ as demo
 
     status = demo.main(["--steps", "4", "--batch-size", "16", "--loss", "hinge", "--penalty", "r1", "--gamma", "2",
                         "--out", str(tmp_path), "--no-progress", "--checkpoint-every", "2"])
@@ -159,7 +161,7 @@ def test_the_demo_trains_with_a_loss_pair_and_a_penalty(tmp_path, capsys):
 
 
 def test_a_resume_may_change_the_penalty_and_says_so():
-    from minigan import resume
+    from minigan.runs import resume
 
     saved = gan.recipe("ring").to_dict()
     plan = resume.plan(saved, 100, {"penalty": "gp", "gamma": 1.0, "loss": "wgan", "clip": None})
@@ -169,7 +171,7 @@ def test_a_resume_may_change_the_penalty_and_says_so():
 
 # ---- the recipes of the loss pairs ----------------------------------------------------------------
 def test_a_loss_pair_brings_its_recipe_and_explicit_changes_win():
-    from minigan.config import LOSS_RECIPES
+    from minigan.gan.config import LOSS_RECIPES
 
     plain = gan.recipe("ring")
     for (loss, penalty), settings in LOSS_RECIPES.items():

@@ -5,8 +5,8 @@ import signal
 import pytest
 
 from minigan import gan
-from minigan.callbacks import Callback
-from minigan.interrupts import Interrupted, StopOnSignal
+from minigan.gan.callbacks import Callback
+from minigan.runs.interrupts import Interrupted, StopOnSignal
 
 
 def tiny():

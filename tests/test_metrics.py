@@ -1,4 +1,4 @@
-"""minigan.metrics on cases whose answers are known in closed form."""
+"""minigan.judging.metrics on cases whose answers are known in closed form."""
 import math
 
 import numpy as np
@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from strategies import BACKENDS
 
-from minigan import data, get_backend, metrics, tensor
+from minigan import data, get_backend, tensor
+
+from minigan.judging import metrics
 
 LOG2 = math.log(2.0)
 

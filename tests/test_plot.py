@@ -1,4 +1,4 @@
-"""minigan.plot: every figure is a real, non-blank PNG; the GIF animates; writes are atomic."""
+"""minigan.judging.plot: every figure is a real, non-blank PNG; the GIF animates; writes are atomic."""
 import math
 
 import numpy as np
@@ -7,7 +7,7 @@ from matplotlib import image as mpimg
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
 
-from minigan import plot
+from minigan.judging import plot
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -15,7 +15,16 @@ import time
 import numpy as np
 import pytest
 
-from minigan import callbacks, checkpoint, demo, gan, resume, runs
+from minigan import gan
+from minigan.demo import __main__ as demo
+
+from minigan.gan import callbacks
+
+from minigan.gan import checkpoint
+
+from minigan.runs import resume
+
+from minigan.runs import folders
 
 TINY = ["--batch-size", "16", "--no-progress"]
 
@@ -82,28 +91,28 @@ def tiny_gan(**changes):
 
 def test_run_folders_are_numbered_and_latest_follows(tmp_path):
     out = tmp_path / "out"
-    assert runs.run_folders(out) == []
-    first, second = runs.new_run_folder(out), runs.new_run_folder(out)
+    assert folders.run_folders(out) == []
+    first, second = folders.new_run_folder(out), folders.new_run_folder(out)
     assert (os.path.basename(first), os.path.basename(second)) == ("run-001", "run-002")
     assert os.readlink(out / "latest") == "run-002"
     (out / "run-007").mkdir()                          # numbers go on from the highest
-    assert os.path.basename(runs.new_run_folder(out)) == "run-008"
-    assert runs.run_folders(out) == ["run-001", "run-002", "run-007", "run-008"]
+    assert os.path.basename(folders.new_run_folder(out)) == "run-008"
+    assert folders.run_folders(out) == ["run-001", "run-002", "run-007", "run-008"]
     assert not [n for n in os.listdir(out) if n.endswith(".tmp")]
 
 
 def test_a_run_folder_is_locked_while_in_use(tmp_path):
-    path = runs.new_run_folder(tmp_path)
-    with runs.RunFolder(path, "ring-seed0-x", "python -m minigan.demo --steps 5"):
+    path = folders.new_run_folder(tmp_path)
+    with folders.RunFolder(path, "ring-seed0-x", "python -m minigan.demo --steps 5"):
         info = json.loads(open(os.path.join(path, "run.json")).read())
         assert info["writer"]["pid"] == os.getpid() and info["state"] == "running"
         code = ("import sys; from minigan import runs\n"
-                "try:\n    runs.RunFolder(sys.argv[1], 'other', 'other').__enter__()\n"
-                "except runs.FolderInUse as e:\n    print(e)")
+                "try:\n    folders.RunFolder(sys.argv[1], 'other', 'other').__enter__()\n"
+                "except folders.FolderInUse as e:\n    print(e)")
         other = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, timeout=60)
         assert f"is in use by another run: process {os.getpid()} on " in other.stdout
         assert "(python -m minigan.demo --steps 5)" in other.stdout
-    with runs.RunFolder(path, "ring-seed0-x", "again"):   # free again once the block ends
+    with folders.RunFolder(path, "ring-seed0-x", "again"):   # free again once the block ends
         pass
 
 
@@ -111,16 +120,16 @@ def test_history_reads_back_as_the_very_same_floats(tmp_path):
     model, history = tiny_gan(), callbacks.History()
     model.train(6, callbacks=[history])
     columns = history.as_columns()
-    folder = runs.RunFolder(runs.new_run_folder(tmp_path), model.run_id, "test")
+    folder = folders.RunFolder(folders.new_run_folder(tmp_path), model.run_id, "test")
     folder.write_history(columns)
-    back = runs.read_history(os.path.join(folder.path, "history.csv"), upto=4)
+    back = folders.read_history(os.path.join(folder.path, "history.csv"), upto=4)
     assert back == {name: values[:4] for name, values in columns.items()}     # exactly, not approximately
-    assert runs.read_history(tmp_path / "missing.csv", 4) is None
+    assert folders.read_history(tmp_path / "missing.csv", 4) is None
 
 
 def test_a_blown_up_state_does_not_replace_the_last_good_checkpoint(tmp_path):
     model = tiny_gan()
-    with runs.RunFolder(runs.new_run_folder(tmp_path), model.run_id, "test") as folder:
+    with folders.RunFolder(folders.new_run_folder(tmp_path), model.run_id, "test") as folder:
         empty = {name: [] for name in callbacks.FIELDS}
         folder.save(model, empty)                          # step 0
         model.train(2)
@@ -298,7 +307,7 @@ def test_a_diverging_run_names_a_sane_checkpoint_from_before_the_blow_up(tmp_pat
     assert step < diverged_at and os.path.dirname(path) == str(out / "run-002")
     model = gan.resume(path)
     assert model.step == step and math_isfinite(model.parameter_norm())
-    assert model.parameter_norm() <= runs.GOOD_NORM_GROWTH * model.start_norm
+    assert model.parameter_norm() <= folders.GOOD_NORM_GROWTH * model.start_norm
     # the advice can be followed: resumed with the smaller lr it suggests, the run trains on
     argv = suggestion.split()[3:]                                  # less "python -m minigan.demo"
     assert argv[argv.index("--lr") + 1] == f"{float(lr) / 10:g}"
@@ -403,10 +412,10 @@ def test_too_large_for_memory_is_one_line_before_anything_is_allocated(tmp_path,
 def test_running_out_of_memory_while_training_is_one_line(tmp_path):
     import resource
 
-    from minigan import demo_setup
+    from minigan.demo import prepare
 
     m = 500_000                                        # passes the estimate, fails under the limit below
-    if (demo_setup.physical_memory() or 0) < 2 * m * 519 * demo_setup.BYTES_PER_UNIT:
+    if (prepare.physical_memory() or 0) < 2 * m * 519 * prepare.BYTES_PER_UNIT:
         pytest.skip("this machine's memory is too small for the estimate to pass")
 
     def limit():                                       # 1.5 GB of address space for the whole process

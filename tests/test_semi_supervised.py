@@ -1,4 +1,4 @@
-"""minigan.semi_supervised and minigan.data.splits: the semi-supervised GAN's losses three
+"""minigan.variants.semi_supervised and minigan.data.splits: the semi-supervised GAN's losses three
 ways (the closed-form gradient in each docstring, autograd, finite differences), their
 values against the naive K+1-class formulas, extreme logits, and the fixed digits split."""
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 
 import minigan
 from minigan import Tensor, gradcheck
-from minigan import semi_supervised as ss
+from minigan.variants import semi_supervised as ss
 
 pytest.importorskip("sklearn")
 

@@ -3,7 +3,7 @@ import pytest
 
 import minigan
 from minigan import data, gan, nn, optim, threads
-from minigan.callbacks import Callback
+from minigan.gan.callbacks import Callback
 
 
 class FakeBlas:
@@ -171,7 +171,7 @@ def test_a_probe_goes_on_across_pieces_of_training(two_cores):
 
 @pytest.mark.parametrize("text", ["0", "-2", "all", "1.5"])
 def test_demo_refuses_bad_threads_in_one_line(capsys, text):
-    from minigan import demo
+    from minigan.demo import __main__ as demo
 
     assert demo.main(["--threads", text, "--steps", "1", "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -28,7 +28,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minigan
-from minigan import callbacks, gan, metrics, plot
+from minigan import gan
+from minigan.gan import callbacks
+from minigan.judging import metrics
+from minigan.judging import plot
 
 FAST = os.environ.get("MINIGAN_FAST") == "1"  # the test suite's quick mode: fewer iterations
 HERE = pathlib.Path(__file__).resolve().parent if "__file__" in globals() else pathlib.Path.cwd()
@@ -162,7 +165,7 @@ print("saved", FIGURES / "07_figure1_panels.png")
 #
 # ## 4. The training curves
 #
-# `minigan.plot` draws what `callbacks.History` recorded at every step. The losses should
+# `minigan.judging.plot` draws what `callbacks.History` recorded at every step. The losses should
 # settle near log 4 for D (its loss is -V, and V -> -log 4 at the equilibrium), and mean D(x)
 # and D(G(z)) near 1/2.
 

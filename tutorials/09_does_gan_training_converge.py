@@ -29,8 +29,8 @@ matplotlib.use("Agg")  # draw into files, never open a window
 import matplotlib.pyplot as plt
 import numpy as np
 
-from minigan.games import dirac_gan
-from minigan.games.dirac_gan import DiracGAN
+from minigan.variants import dirac_gan
+from minigan.variants.dirac_gan import DiracGAN
 
 FAST = os.environ.get("MINIGAN_FAST") == "1"  # the test suite's quick mode: smaller figures only
 HERE = pathlib.Path(__file__).resolve().parent if "__file__" in globals() else pathlib.Path.cwd()

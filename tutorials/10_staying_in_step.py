@@ -32,7 +32,9 @@ matplotlib.use("Agg")  # draw into files, never open a window
 import matplotlib.pyplot as plt
 import numpy as np
 
-from minigan import Tensor, gan, losses, metrics
+from minigan import Tensor, gan, losses
+
+from minigan.judging import metrics
 
 FAST = os.environ.get("MINIGAN_FAST") == "1"  # the test suite's quick mode
 HERE = pathlib.Path(__file__).resolve().parent if "__file__" in globals() else pathlib.Path.cwd()

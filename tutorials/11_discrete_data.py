@@ -31,7 +31,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minigan
-from minigan import data, discrete, gan, metrics, nn, ops, optim
+from minigan import data, gan, nn, ops, optim
+from minigan.nn import discrete
+from minigan.judging import metrics
 
 FAST = os.environ.get("MINIGAN_FAST") == "1"  # the test suite's quick mode
 HERE = pathlib.Path(__file__).resolve().parent if "__file__" in globals() else pathlib.Path.cwd()

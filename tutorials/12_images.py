@@ -27,7 +27,13 @@ matplotlib.use("Agg")  # draw into files, never open a window
 import matplotlib.pyplot as plt
 import numpy as np
 
-from minigan import data, digits_features, gan, metrics, plot
+from minigan import data, gan
+
+from minigan.judging import digits_features
+
+from minigan.judging import metrics
+
+from minigan.judging import plot
 
 FAST = os.environ.get("MINIGAN_FAST") == "1"  # the test suite's quick mode
 HERE = pathlib.Path(__file__).resolve().parent if "__file__" in globals() else pathlib.Path.cwd()

@@ -27,9 +27,17 @@ matplotlib.use("Agg")  # draw into files, never open a window
 import matplotlib.pyplot as plt
 import numpy as np
 
-from minigan import Tensor, conditional, digits_features, get_backend, plot, semi_supervised
+from minigan import Tensor, get_backend
+
+from minigan.variants import conditional
+
+from minigan.judging import digits_features
+
+from minigan.judging import plot
+
+from minigan.variants import semi_supervised
 from minigan.data import splits
-from minigan.demo_digits import plot_learning_curves
+from minigan.demo.digits import plot_learning_curves
 
 FAST = os.environ.get("MINIGAN_FAST") == "1"  # the test suite's quick mode
 HERE = pathlib.Path(__file__).resolve().parent if "__file__" in globals() else pathlib.Path.cwd()

@@ -33,7 +33,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minigan
-from minigan import callbacks, checkpoint, gan, interop, losses, metrics, nn, optim
+from minigan import gan, interop, losses, nn, optim
+from minigan.gan import callbacks
+from minigan.gan import checkpoint
+from minigan.judging import metrics
 
 FAST = os.environ.get("MINIGAN_FAST") == "1"  # the test suite's quick mode
 HERE = pathlib.Path(__file__).resolve().parent if "__file__" in globals() else pathlib.Path.cwd()

@@ -56,7 +56,7 @@ With an NVIDIA GPU this tutorial would:
 To get there: check your CUDA version with `nvidia-smi`, then
   pip install -e ".[gpu]"        # CUDA 12 (cupy-cuda12x), in your minigan checkout
   pip install cupy-cuda13x       # CUDA 13
-and check with: python -m minigan.selfcheck --backend cupy
+and check with: python -m minigan.demo.selfcheck --backend cupy
 Details: docs/backends.md.""")
     print("CHECK gpu_available = 0")
     raise SystemExit(0)
@@ -251,7 +251,7 @@ print(f"ring on cupy: {quiet:.0f} it/s reading nothing, {chatty:.0f} it/s readin
       f"({chatty / quiet:.0%} of the speed)")
 
 # %% [markdown]
-# `python -m minigan.selfcheck --backend cupy` runs these checks and more (every gradient on
+# `python -m minigan.demo.selfcheck --backend cupy` runs these checks and more (every gradient on
 # the device, one step against NumPy in float64), and `benchmarks/train_step.py` compares
 # minigan with a hand-written NumPy step and PyTorch; see [Performance](../docs/performance.md).
 #

@@ -29,7 +29,11 @@ import argparse
 
 import numpy as np
 
-from minigan import callbacks, gan, metrics
+from minigan import gan
+
+from minigan.gan import callbacks
+
+from minigan.judging import metrics
 
 FORMS = ("non_saturating", "minimax")
 K_VALUES = (1, 5)     # one discriminator step per generator step, and five

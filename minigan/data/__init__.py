@@ -14,7 +14,7 @@ Toy data (``toy.py``): ``gaussian_1d(mean, std)`` with its ``density``; ``ring(.
 ``grid(...)`` Gaussian mixtures with their ``centres`` and ``std``.
 Images (``images.py``): ``digits()`` (scikit-learn's 8x8 digits), ``mnist(path)``.
 Discrete (``categorical.py``): ``categorical(probabilities)``, one-hot rows of K symbols, and
-``gumbel_noise(dim)``, the p_z of a generator of symbols (minigan.discrete).
+``gumbel_noise(dim)``, the p_z of a generator of symbols (minigan.nn.discrete).
 """
 from minigan.data.base import Distribution
 from minigan.data.categorical import Categorical, GumbelNoise, categorical, gumbel_noise

@@ -8,9 +8,9 @@
   collapses onto the favourite symbol is farther (0.215).
 - ``gumbel_noise(dim)``: p_z for a generator of symbols. g = -log(-log u), u uniform on
   (0, 1), is Gumbel(0, 1) noise; the Gumbel-max trick says argmax(logits + g) is then a
-  sample of the categorical distribution softmax(logits) (minigan.discrete).
+  sample of the categorical distribution softmax(logits) (minigan.nn.discrete).
 
-The JS divergence between generated rows and p_data is ``minigan.metrics.js_divergence_categorical``.
+The JS divergence between generated rows and p_data is ``minigan.judging.metrics.js_divergence_categorical``.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """A fixed train / held-out test split of the 8x8 digits, and a few labels per class from it.
 
-The semi-supervised classifier (``minigan.semi_supervised``) and the conditional GAN
-(``minigan.conditional``) learn from the *train* part only; accuracies are measured on the
+The semi-supervised classifier (``minigan.variants.semi_supervised``) and the conditional GAN
+(``minigan.variants.conditional``) learn from the *train* part only; accuracies are measured on the
 *test* part, which no training ever sees. The split is made once and for all:
 
 - 30 test digits per class (300 in all), the other 1,497 for training;

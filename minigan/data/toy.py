@@ -6,7 +6,7 @@
 - ``ring(modes, radius, std)`` and ``grid(side, spacing, std)``: mixtures of small round
   Gaussians, the standard test of mode collapse (VEEGAN, Srivastava et al. 2017). A
   generator that learns only some modes is easy to see and to count with
-  ``minigan.metrics.mode_coverage(samples, dist.centres, dist.std)``.
+  ``minigan.judging.metrics.mode_coverage(samples, dist.centres, dist.std)``.
 """
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ the square [low, high]^2 (``LabSettings.view``):
 
 For 1-D data (a strip) each point has one coordinate: heatmap (cells,), manifold (1, cols, 1),
 fakes (n, 1), arrows (n_arrows, 1). ``coverage`` gives modes covered and the high-quality
-fraction (minigan.metrics.mode_coverage on metrics.N_SAMPLES samples, as VEEGAN counts them).
+fraction (minigan.judging.metrics.mode_coverage on metrics.N_SAMPLES samples, as VEEGAN counts them).
 """
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ import math
 
 import numpy as np
 
-from minigan import losses, metrics
+from minigan import losses
+
+from minigan.judging import metrics
 from minigan.autograd import Tensor, no_grad
 from minigan.lab.settings import mode_centres
 

@@ -3,7 +3,7 @@
     out/run-NNN/  run.json, history.csv, checkpoint.npz, metrics.json, losses.png,
                   discriminator.png, samples.png, training.gif
 
-The folder is always a new one made by ``runs.new_run_folder(out)``: the page cannot name a
+The folder is always a new one made by ``folders.new_run_folder(out)``: the page cannot name a
 path, so a save writes only under the lab's ``--out``.
 
     model = gan.resume("minigan-lab-runs/run-001/checkpoint.npz")   # any data, drawn points included
@@ -17,7 +17,15 @@ from __future__ import annotations
 import json
 import os
 
-from minigan import checkpoint, gan, metrics, results, runs
+from minigan import gan
+
+from minigan.gan import checkpoint
+
+from minigan.judging import metrics
+
+from minigan.judging import results
+
+from minigan.runs import folders
 from minigan.lab.settings import mode_centres
 
 COMMAND = "minigan lab (save run)"
@@ -28,12 +36,12 @@ def save_run(model, settings, columns: dict, snapshots: list, out: str) -> str:
     if not columns["step"]:                 # the figures draw the history: it needs a row
         raise ValueError(f"save: got a run at iteration {model.step} with no history, wanted at least one "
                          f"iteration first (press play or one iteration)")
-    path = runs.new_run_folder(out)
+    path = folders.new_run_folder(out)
     if model.step > model.config.steps:     # the config's steps is the step to reach: at least this one
         model.config = model.config.replace(steps=model.step)
-    with runs.RunFolder(path, model.run_id, COMMAND) as folder:
+    with folders.RunFolder(path, model.run_id, COMMAND) as folder:
         folder.save(model, columns)           # history.csv, then checkpoint.npz
-        files = list(runs.OUT_FILES[:1] + runs.OUT_FILES[2:])   # all the demo's but last-good.npz
+        files = list(folders.OUT_FILES[:1] + folders.OUT_FILES[2:])   # all the demo's but last-good.npz
         samples = model.generate(metrics.N_SAMPLES, seed=settings.seed)
         scores = score(model, settings, samples)
         summary = {"run_id": model.run_id, "dataset": settings.dataset, "backend": model.backend.name,
@@ -59,4 +67,4 @@ def score(model, settings, samples) -> dict:
 
 def resume(folder: str) -> gan.GAN:
     """The GAN saved in run folder ``folder`` (``gan.resume`` of its checkpoint)."""
-    return gan.resume(os.path.join(folder, runs.CHECKPOINT))
+    return gan.resume(os.path.join(folder, folders.CHECKPOINT))

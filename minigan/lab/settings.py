@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from minigan import data, losses
-from minigan.config import GANConfig, recipe
+from minigan.gan.config import GANConfig, recipe
 
 DATASETS = ("ring", "grid", "gaussian1d", "drawn")
 OPTIMIZERS = ("adam", "sgd")

@@ -6,7 +6,7 @@ seed gives the same numbers, as long as the settings did not change while it tra
 """
 from __future__ import annotations
 
-from minigan.config import GANConfig
+from minigan.gan.config import GANConfig
 
 STEPS = 3000   # how long the script trains
 

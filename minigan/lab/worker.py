@@ -28,7 +28,13 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from minigan import callbacks, data, gan, losses, ops, optim, results, runs
+from minigan import data, gan, losses, ops, optim
+
+from minigan.gan import callbacks
+
+from minigan.judging import results
+
+from minigan.runs import folders
 from minigan.lab import saving, snippet
 from minigan.lab.frames import FrameBuilder
 from minigan.lab.settings import DATASETS, LIVE, OPTIMIZERS, NOISES, LabSettings
@@ -140,7 +146,7 @@ class Lab:
                 self.publish({"type": "error", "message": str(error).strip("'\"")})
             except gan.TrainingDiverged as error:
                 self.diverged(error)
-            except (OSError, runs.FolderInUse) as error:          # Save run could not write
+            except (OSError, folders.FolderInUse) as error:          # Save run could not write
                 self.publish({"type": "error", "message": f"save: {error}"})
             try:
                 command = self.commands.get_nowait()

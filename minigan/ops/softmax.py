@@ -12,7 +12,7 @@ lines are recorded and differentiate once more. The derivations are in docs/math
 one_hot and argmax are not differentiable: argmax is piecewise constant (its derivative is
 0 wherever it exists), so they return Tensors with requires_grad False, cut from the graph.
 A generator that ends in them gets no gradient at all; that is the lesson of
-tutorials/11_discrete_data.py, and the reason for the Gumbel-softmax (minigan.discrete).
+tutorials/11_discrete_data.py, and the reason for the Gumbel-softmax (minigan.nn.discrete).
 """
 from __future__ import annotations
 

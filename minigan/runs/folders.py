@@ -42,7 +42,9 @@ import time
 
 import filelock
 
-from minigan import callbacks, checkpoint
+from minigan.gan import callbacks
+
+from minigan.gan import checkpoint
 
 RUN_PREFIX = "run-"       # run-001, run-002, ...
 LATEST = "latest"         # the link to the run started last

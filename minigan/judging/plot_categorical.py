@@ -5,7 +5,7 @@
 - ``save_categorical_gif``   the same bars over training, one frame per snapshot.
 
 Generated rows (one-hot, or soft Gumbel-softmax rows) count as their argmax
-(``minigan.metrics.symbol_frequencies``). Files are written atomically, as in minigan.plot.
+(``minigan.judging.metrics.symbol_frequencies``). Files are written atomically, as in minigan.judging.plot.
 """
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import numpy as np
 from matplotlib.animation import PillowWriter
 from matplotlib.figure import Figure
 
-from minigan import metrics
-from minigan.plot import FAKE_COLOUR, REAL_COLOUR, _check_path, save_figure, written_atomically
+from minigan.judging import metrics
+from minigan.judging.plot import FAKE_COLOUR, REAL_COLOUR, _check_path, save_figure, written_atomically
 
 WIDTH = 0.4   # each of the two bars per symbol
 

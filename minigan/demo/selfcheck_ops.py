@@ -1,4 +1,4 @@
-"""The table of functions ``python -m minigan.selfcheck`` checks gradients of, on any backend.
+"""The table of functions ``python -m minigan.demo.selfcheck`` checks gradients of, on any backend.
 
 Each case is a function of a few small tensors and how to draw them. The self-check draws
 float64 inputs from a seeded generator (on the host, copied to the backend) and compares

@@ -12,7 +12,7 @@ of ``discriminator_step`` (one update of D), then one of ``generator_step``. The
 (the 2014 losses, LSGAN, WGAN, hinge), a gradient penalty on D (R1, R2, WGAN-GP) and WGAN's
 weight clipping are options of GANConfig (docs/math/losses.md). What is not
 Algorithm 1 (the history of losses, the progress bar, metrics, checkpoints, learning-rate
-schedules) lives in ``minigan.callbacks`` and is called between iterations. The line-by-line
+schedules) lives in ``minigan.gan.callbacks`` and is called between iterations. The line-by-line
 reading is in docs/math/algorithm1.md.
 
     from minigan import gan
@@ -36,9 +36,8 @@ from dataclasses import dataclass
 from minigan import losses, nn, optim
 from minigan.autograd import Tensor, no_grad
 from minigan.threads import ThreadPolicy
-# What defines a run lives in config.py; gan.GANConfig, gan.recipe, ... are the same objects.
-from minigan.config import DATASETS, PENALTIES, RECIPES, GANConfig, recipe, run_id  # noqa: F401
-from minigan.config import check_int as _check_int
+from minigan.gan.config import PENALTIES
+from minigan.gan.config import check_int as _check_int
 
 
 class TrainingDiverged(RuntimeError):
@@ -313,7 +312,3 @@ class GAN:
         with no_grad():
             return self.D(x).sigmoid().numpy().reshape(-1)
 
-
-# From a GANConfig to a GAN (build, resume, the schedules) lives in builder.py; gan.build,
-# gan.resume, ... are the same functions.
-from minigan.builder import build, make_dataset, resume, schedules  # noqa: E402,F401  (they need GAN)

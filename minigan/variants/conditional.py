@@ -11,7 +11,7 @@ drawn uniformly. D learns to reject a digit that does not look like the class it
 with, so G can only fool it by drawing the digit it was asked for.
 
 ``class_agreement`` measures whether it does: the fraction of generated digits that the
-independent digits classifier (``minigan.digits_features``) puts in the class asked for.
+independent digits classifier (``minigan.judging.digits_features``) puts in the class asked for.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from minigan import data, losses, nn, ops
 from minigan.autograd import Tensor, no_grad
 from minigan.backend import get_backend
 from minigan.gan import update
-from minigan.semi_supervised import make_optimizer
+from minigan.variants.semi_supervised import make_optimizer
 
 CLASSES = 10
 # class_agreement 0.982 0.951 0.970 0.983 0.971 on seeds 0..4 (demo --conditional --seed S, under 25 s

@@ -27,8 +27,10 @@ import os
 import shlex
 import time
 
-from minigan import checkpoint, runs
-from minigan.demo_setup import CHECKPOINT_EVERY, DEFAULT_OUT, UsageError, check_writable
+from minigan.gan import checkpoint
+
+from minigan.runs import folders
+from minigan.demo.prepare import CHECKPOINT_EVERY, DEFAULT_OUT, UsageError, check_writable
 
 # options of the GAN demo these runs do not have (refused, not ignored: a flag that is accepted
 # must do what it says)
@@ -56,7 +58,9 @@ def check(args) -> None:
 
 def run(args, argv: list, program: str, say, backend: str) -> int:
     """Train, measure, and write the run folder; returns the exit status (0)."""
-    from minigan import conditional, digits_features, semi_supervised
+    from minigan.variants import conditional
+    from minigan.judging import digits_features
+    from minigan.variants import semi_supervised
     from minigan.data.splits import digits_split
 
     check(args)
@@ -70,11 +74,11 @@ def run(args, argv: list, program: str, say, backend: str) -> int:
                                             default=list).encode()).hexdigest()[:8]
     run_id = f"digits-{kind}-seed{seed}-{fingerprint}"
     out = args.out or DEFAULT_OUT
-    if runs.is_run_folder(out):
+    if folders.is_run_folder(out):
         raise UsageError(f"--out {out}: that is one run's folder; pass the folder that holds the runs")
     check_writable(out)
-    path = runs.new_run_folder(out)
-    with runs.RunFolder(path, run_id, shlex.join([*program.split(), *argv])) as folder:
+    path = folders.new_run_folder(out)
+    with folders.RunFolder(path, run_id, shlex.join([*program.split(), *argv])) as folder:
         say(f"run {run_id} in {path}{os.sep}")
         started = time.perf_counter()
         if args.labels is not None:
@@ -113,7 +117,7 @@ def run(args, argv: list, program: str, say, backend: str) -> int:
 
 
 def _write_semi_supervised(result: dict, folder: str, seed: int) -> list:
-    from minigan import plot
+    from minigan.judging import plot
 
     with checkpoint.atomic_file(os.path.join(folder, "curves.csv"), "w") as f:
         writer = csv.writer(f)
@@ -157,7 +161,8 @@ def plot_learning_curves(result: dict, path: str, ax=None) -> None:
 
 
 def _write_conditional(model, folder: str, seed: int) -> list:
-    from minigan import conditional, plot
+    from minigan.variants import conditional
+    from minigan.judging import plot
 
     asked = conditional.requested_classes(100)                # row r: ten digits asked to be r
     samples = model.generate(asked, seed=seed)

@@ -3,11 +3,11 @@
 Two numbers tell how good a digits generator is (both need a classifier of real digits):
 
 - classes covered: the classifier labels G's samples; a class counts when at least 1% of
-  the samples land in it (``minigan.metrics.classes_covered``). Mode collapse shows as
+  the samples land in it (``minigan.judging.metrics.classes_covered``). Mode collapse shows as
   few classes.
 - the Frechet distance: fit a Gaussian to the classifier's hidden features of the real
   digits and another to those of G's samples, and measure how far apart they are
-  (``minigan.metrics.frechet_distance_gaussians``). This is the FID recipe of Heusel et
+  (``minigan.judging.metrics.frechet_distance_gaussians``). This is the FID recipe of Heusel et
   al. (2017), with this small network in place of Inception.
 
 The classifier is an MLP 64-128-64-10 trained with softmax cross-entropy and Adam on
@@ -27,7 +27,9 @@ import zipfile
 
 import numpy as np
 
-from minigan import data, metrics, nn, optim
+from minigan import data, nn, optim
+
+from minigan.judging import metrics
 from minigan.autograd import Tensor, no_grad
 from minigan.backend import get_backend
 

@@ -5,16 +5,18 @@ schedules the config asks for, and a saved run rebuilt from its checkpoint.
     model.train(3000, callbacks=gan.schedules(config, model))
     model = gan.resume("runs/run-001/checkpoint.npz")     # the same run, at its step
 
-The trainer itself, Algorithm 1, is minigan/gan.py; what a config holds is minigan/config.py.
+The trainer itself, Algorithm 1, is minigan/gan/algorithm1.py; what a config holds is minigan/gan/config.py.
 """
 from __future__ import annotations
 
-from minigan import checkpoint, data, nn, optim
+from minigan import data, nn, optim
+
 from minigan.backend import get_backend
-from minigan.callbacks import LinearSchedule
-from minigan.config import GANConfig, run_id
-from minigan.discrete import CategoricalGenerator
-from minigan.gan import GAN
+from minigan.gan import checkpoint
+from minigan.gan.callbacks import LinearSchedule
+from minigan.gan.config import GANConfig, run_id
+from minigan.nn.discrete import CategoricalGenerator
+from minigan.gan.algorithm1 import GAN
 
 
 def make_dataset(config: GANConfig):
@@ -45,7 +47,7 @@ def build(config: GANConfig, check_every: int = 25) -> GAN:
     backend = get_backend(config.backend)
     rng = backend.random(config.seed)
     p_data = make_dataset(config)
-    if config.dataset == "categorical":   # G: K logits, fed Gumbel noise z (minigan.discrete)
+    if config.dataset == "categorical":   # G: K logits, fed Gumbel noise z (minigan.nn.discrete)
         p_z, G = data.gumbel_noise(p_data.dim), CategoricalGenerator(p_data.dim, config.g_output, backend=backend)
     else:
         p_z = data.normal_noise(config.noise_dim) if config.noise == "normal" else data.uniform_noise(config.noise_dim)

@@ -14,7 +14,13 @@ import os
 import shlex
 import tempfile
 
-from minigan import checkpoint, gan, resume, runs
+from minigan import gan
+
+from minigan.gan import checkpoint
+
+from minigan.runs import resume
+
+from minigan.runs import folders
 
 DEFAULT_OUT = "minigan-out"
 CHECKPOINT_EVERY = 500   # steps between the demo's checkpoints (--checkpoint-every)
@@ -115,17 +121,17 @@ def prepare(args, backend_name: str):
         config = gan.recipe(backend=backend_name, **changes)
         check_memory(config, 0)
         out = args.out or DEFAULT_OUT
-        if runs.is_run_folder(out):
+        if folders.is_run_folder(out):
             raise UsageError(f"--out {out}: that is one run's folder; pass the folder that holds the runs "
                              f"({os.path.dirname(os.path.abspath(out))}) or a new one")
         check_writable(out)
         model = gan.build(config)
-        runs.tidy(out)
-        return model, runs.new_run_folder(out), None, []
+        folders.tidy(out)
+        return model, folders.new_run_folder(out), None, []
 
     if os.path.isdir(args.resume):
         raise RunError(f"--resume {args.resume}: that is a folder; pass the checkpoint.npz in it "
-                       f"(e.g. {os.path.join(args.resume, runs.CHECKPOINT)})")
+                       f"(e.g. {os.path.join(args.resume, folders.CHECKPOINT)})")
     if not os.path.isfile(args.resume):
         raise RunError(f"--resume {args.resume}: no such file; pass the checkpoint.npz an earlier run wrote "
                        f"(e.g. {DEFAULT_OUT}/latest/checkpoint.npz)")
@@ -144,8 +150,8 @@ def prepare(args, backend_name: str):
     except (TypeError, ValueError) as error:       # a config this minigan cannot read
         raise RunError(f"--resume: checkpoint {args.resume}: its config is not valid here ({error})") from None
     source = os.path.dirname(os.path.realpath(args.resume))
-    parent = os.path.dirname(source) if runs.is_run_folder(source) else source
-    latest = runs.is_run_folder(source) and os.path.basename(os.path.realpath(args.resume)) == runs.CHECKPOINT
+    parent = os.path.dirname(source) if folders.is_run_folder(source) else source
+    latest = folders.is_run_folder(source) and os.path.basename(os.path.realpath(args.resume)) == folders.CHECKPOINT
     out = parent if args.out is None else args.out
     if latest and os.path.realpath(out) in (source, parent):
         # the run's own latest checkpoint: go on in its folder (named as the user did, if the user's
@@ -153,12 +159,12 @@ def prepare(args, backend_name: str):
         spelled = os.path.join(os.path.dirname(os.path.dirname(args.resume)), os.path.basename(source))
         folder = spelled if os.path.realpath(spelled) == source else source
     else:                                            # another checkpoint, or elsewhere: a new folder
-        if runs.is_run_folder(out):
+        if folders.is_run_folder(out):
             raise UsageError(f"--out {out}: that is one run's folder; pass the folder that holds the runs")
         check_writable(out)
-        folder = runs.new_run_folder(out)
+        folder = folders.new_run_folder(out)
     try:
-        earlier = runs.read_history(os.path.join(source, runs.HISTORY), model.step)
+        earlier = folders.read_history(os.path.join(source, folders.HISTORY), model.step)
     except ValueError as error:
         raise RunError(f"--resume: the earlier history {error}; move it away to resume without it") from None
     lines = list(plan.lines)

@@ -25,7 +25,7 @@ import csv
 import numbers
 import sys
 
-from minigan import checkpoint
+from minigan.gan import checkpoint
 from minigan.backend import backend_of
 
 # History's columns: the fields of a gan.StepRecord. All but step and lr are 0-d backend arrays.

@@ -1,12 +1,12 @@
-"""Does minigan work here? ``python -m minigan.selfcheck --backend cupy`` answers for a GPU.
+"""Does minigan work here? ``python -m minigan.demo.selfcheck --backend cupy`` answers for a GPU.
 
-    python -m minigan.selfcheck --backend cupy     # the GPU: is CuPy set up, are results right, is it fast?
-    python -m minigan.selfcheck --backend numpy    # the same checks on the CPU
-    python -m minigan.selfcheck --quick            # a shorter demo and timing (seconds)
+    python -m minigan.demo.selfcheck --backend cupy     # the GPU: is CuPy set up, are results right, is it fast?
+    python -m minigan.demo.selfcheck --backend numpy    # the same checks on the CPU
+    python -m minigan.demo.selfcheck --quick            # a shorter demo and timing (seconds)
 
 What it runs, on the chosen backend, and prints as one table:
 
-1. gradients  every op, loss and layer of minigan/_selfcheck_ops.py against central
+1. gradients  every op, loss and layer of minigan/demo/selfcheck_ops.py against central
               finite differences, in float64 (minigan.gradcheck);
 2. one step   one seeded Algorithm 1 iteration (Adam, non-saturating loss) in float64 on
               numpy and on the backend, the same weights and minibatches drawn on the host:
@@ -28,8 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minigan import data, gan, losses, metrics, nn, optim
-from minigan._selfcheck_ops import CASES, draw
+from minigan import data, gan, losses, nn, optim
+
+from minigan.judging import metrics
+from minigan.demo.selfcheck_ops import CASES, draw
 from minigan.autograd import Tensor
 from minigan.backend import BackendUnavailable, get_backend
 from minigan.gradcheck import GradcheckError, gradcheck
@@ -200,7 +202,7 @@ def describe(backend) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m minigan.selfcheck", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m minigan.demo.selfcheck", description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", default="auto", choices=["numpy", "cupy", "auto"],
                         help="what to check (auto: cupy when a GPU is usable, else numpy)")
     parser.add_argument("--quick", action="store_true", help="a 100-iteration demo, 1 s timings, no full benchmark")
@@ -213,7 +215,7 @@ def main(argv=None) -> int:
         backend = get_backend(args.backend)
     except BackendUnavailable as error:
         print(f"No GPU to check here: {error}")
-        print("Nothing is wrong with minigan; run `python -m minigan.selfcheck --backend numpy` to check the CPU.")
+        print("Nothing is wrong with minigan; run `python -m minigan.demo.selfcheck --backend numpy` to check the CPU.")
         return 0
     demo_steps = args.demo_steps or (100 if args.quick else 1000)
     if demo_steps < 1 or args.repeats < 1:

@@ -18,7 +18,7 @@ import contextlib
 import signal
 import threading
 
-from minigan.callbacks import Callback
+from minigan.gan.callbacks import Callback
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

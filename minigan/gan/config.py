@@ -7,7 +7,7 @@ had; ``run_id`` names a run by a fingerprint of its first config. ``recipe(datas
 the settings measured to train each dataset (docs/math/algorithm1.md, benchmarks/quality.py).
 
     from minigan import gan
-    config = gan.recipe("grid", seed=3)     # also minigan.config.recipe: gan re-exports all of it
+    config = gan.recipe("grid", seed=3)     # also minigan.gan.config.recipe: gan re-exports all of it
 """
 from __future__ import annotations
 
@@ -187,7 +187,7 @@ RECIPES = {
                "steps": 5000, "lr": 2e-4, "lr_decay_to": 1.0},
     "mnist": {"noise_dim": 100, "g_hidden": (256, 512), "d_hidden": (512, 256), "g_activation": "leaky_relu",
               "g_output": "tanh", "m": 128, "steps": 20000, "lr": 2e-4, "lr_decay_to": 1.0},
-    # one symbol of 8 (minigan.discrete): G is 8 logits fed Gumbel noise (p_z is Gumbel whatever
+    # one symbol of 8 (minigan.nn.discrete): G is 8 logits fed Gumbel noise (p_z is Gumbel whatever
     # ``noise`` says), g_output its mode, at temperature 1; g_hidden is unused. JS < 0.002 by step 300.
     # points drawn in the lab: the ring's settings (give them with recipe("points", points=...))
     "points": {},

@@ -7,16 +7,16 @@
 
 It builds the run from the trainer's tested recipe for the dataset (``minigan.gan.recipe``),
 with any options given on the command line on top, and trains it with Algorithm 1. Every
-run gets a folder of its own, ``--out/run-NNN`` (``minigan.runs``: the lock, the run id,
+run gets a folder of its own, ``--out/run-NNN`` (``minigan.runs.folders``: the lock, the run id,
 what is saved when), holding run.json, history.csv, checkpoint.npz, metrics.json,
 losses.png, discriminator.png, samples.png and training.gif; ``--out/latest`` points to
 the newest. A second run never touches the first one's files.
 
 history.csv and checkpoint.npz are saved every --checkpoint-every steps and whenever the
 run stops: Ctrl-C (SIGINT) or SIGTERM lets the current step finish, saves, prints how to
-resume and exits 130 or 143 (``minigan.interrupts``). ``--resume`` with the same command
+resume and exits 130 or 143 (``minigan.runs.interrupts``). ``--resume`` with the same command
 then gives the same files, bit for bit, as a run that never stopped. What a resume may
-change is in ``minigan.resume``.
+change is in ``minigan.runs.resume``.
 
 A mistake on the command line gets one line on stderr and exit status 2; a problem found
 while running (no GPU, an unreadable checkpoint, a folder we cannot write to or that another
@@ -35,9 +35,25 @@ import time
 
 import numpy as np
 
-from minigan import callbacks, checkpoint, demo_digits, gan, interrupts, losses, metrics, resume, results, runs
+from minigan import gan, losses
+
+from minigan.gan import callbacks
+
+from minigan.gan import checkpoint
+
+from minigan.demo import digits
+
+from minigan.runs import interrupts
+
+from minigan.judging import metrics
+
+from minigan.runs import resume
+
+from minigan.judging import results
+
+from minigan.runs import folders
 from minigan.backend import BackendUnavailable, get_backend
-from minigan.demo_setup import CHECKPOINT_EVERY, DEFAULT_OUT, RunError, UsageError, prepare, resume_command
+from minigan.demo.prepare import CHECKPOINT_EVERY, DEFAULT_OUT, RunError, UsageError, prepare, resume_command
 
 DATASETS = ("gaussian1d", "ring", "grid", "digits", "categorical")
 FILES = ("run.json", "metrics.json", "history.csv", "checkpoint.npz", "losses.png", "discriminator.png",
@@ -151,7 +167,7 @@ def main(argv=None) -> int:
             print(f"{parser.prog}: error: out of memory ({type(error).__name__}: {error}); pass a smaller "
                   f"--batch-size", file=sys.stderr)
             return 1
-        except (RunError, runs.FolderInUse, checkpoint.CheckpointError, ImportError, OSError) as error:
+        except (RunError, folders.FolderInUse, checkpoint.CheckpointError, ImportError, OSError) as error:
             print(f"{parser.prog}: error: {error}", file=sys.stderr)
             return 1
         except KeyboardInterrupt:               # only where StopOnSignal could not listen (not the main thread)
@@ -171,14 +187,14 @@ class Stopped(Exception):
 def run(args, argv: list, stop: interrupts.StopOnSignal) -> int:
     say = (lambda *a: None) if args.quiet else print
     run_started = time.perf_counter()
-    if args.labels is not None or args.conditional:      # the digits runs that use labels (minigan.demo_digits)
-        demo_digits.check(args)
-        return demo_digits.run(args, argv, program_name(), say, get_backend(args.backend).name)
+    if args.labels is not None or args.conditional:      # the digits runs that use labels (minigan.demo.digits)
+        digits.check(args)
+        return digits.run(args, argv, program_name(), say, get_backend(args.backend).name)
     backend = get_backend(args.backend)                  # BackendUnavailable says how to fix it
     model, path, earlier, lines = prepare(args, backend.name)
     first_step, config = model.step, model.config
     out_of = os.path.dirname(path) or "."
-    with runs.RunFolder(path, model.run_id, shlex.join([*program_name().split(), *argv])) as folder:
+    with folders.RunFolder(path, model.run_id, shlex.join([*program_name().split(), *argv])) as folder:
         for line in lines:
             say(line)
         history = callbacks.History()
@@ -195,12 +211,12 @@ def run(args, argv: list, stop: interrupts.StopOnSignal) -> int:
             folder.resumed(model)
         else:
             folder.save(model, columns())                # a new folder starts with a checkpoint to go back to
-        others = [n for n in runs.run_folders(out_of) if n != os.path.basename(path)]
+        others = [n for n in folders.run_folders(out_of) if n != os.path.basename(path)]
         say(f"run {model.run_id} in {path}{os.sep}" + (f" (earlier runs stay as they were in "
             f"{out_of}{os.sep}: {', '.join(others[-3:])}{', ...' if len(others) > 3 else ''})" if others else ""))
         frames = results.Snapshots((config.steps - first_step) // results.SNAPSHOTS,
                                    results.SNAPSHOT_SAMPLES.get(model.p_data.dim, 64), config.seed)
-        steps = [history, frames, *gan.schedules(config, model), runs.SaveEvery(folder, args.checkpoint_every, columns),
+        steps = [history, frames, *gan.schedules(config, model), folders.SaveEvery(folder, args.checkpoint_every, columns),
                  callbacks.ProgressBar(disable=True if (args.quiet or args.no_progress) else None), stop]
         resumed = f", resumed at step {first_step}" if first_step else ""
         say(f"training a GAN on {config.dataset} ({backend.name}{resumed}) to step {config.steps}: "

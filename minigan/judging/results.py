@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 
-from minigan import callbacks, metrics
+from minigan.gan import callbacks
+
+from minigan.judging import metrics
 
 SNAPSHOTS = 20                 # frames of training.gif
 SNAPSHOT_SAMPLES = {1: 1000, 2: 500, 8: 1000}   # generated samples per frame, by data dimension (images: 64;
@@ -56,14 +58,14 @@ def measure(model, samples) -> dict:
         return {"js_divergence": metrics.js_divergence_categorical(samples, p_data.probabilities),
                 "symbol_frequencies": metrics.symbol_frequencies(samples).round(4).tolist(),
                 "true_probabilities": p_data.probabilities.round(4).tolist()}
-    from minigan import digits_features  # trains (once, then cached) a small classifier of real digits
+    from minigan.judging import digits_features  # trains (once, then cached) a small classifier of real digits
     classifier = digits_features.digits_classifier()
     return {**classifier.score(samples), "classifier_accuracy": classifier.accuracy}
 
 
 def write_figures(model, history: dict, snapshots: list, samples, out: str) -> None:
     """losses.png, discriminator.png, samples.png and training.gif (matplotlib loads here)."""
-    from minigan import plot
+    from minigan.judging import plot
 
     p_data, seed = model.p_data, model.config.seed
     plot.plot_losses(history, os.path.join(out, "losses.png"))
@@ -75,7 +77,7 @@ def write_figures(model, history: dict, snapshots: list, samples, out: str) -> N
         plot.save_training_gif(snapshots, gif)
         return
     if model.config.dataset == "categorical":   # bars of learned vs true probabilities
-        from minigan import plot_categorical
+        from minigan.judging import plot_categorical
         plot_categorical.plot_categorical(samples, p_data.probabilities, figure, title=title)
         plot_categorical.save_categorical_gif(snapshots, p_data.probabilities, gif)
         return

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from minigan.config import GANConfig
+from minigan.gan.config import GANConfig
 
 # command-line option -> GANConfig field
 CHANGEABLE = {"steps": "steps", "lr": "lr", "k": "k", "loss": "loss", "optimizer": "optimizer",
