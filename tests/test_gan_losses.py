@@ -7,7 +7,7 @@ import pytest
 
 from minigan import gan, losses
 
-from minigan.gan import checkpoint
+from minigan.gan import algorithm1, checkpoint
 from minigan.autograd import Tensor
 
 
@@ -54,7 +54,7 @@ def test_the_penalty_is_added_to_the_discriminator_loss(penalty, monkeypatch):
             seen["wanted"], seen["got"], seen["term"] = loss_D + term, loss.item(), term
         real_update(optimizer, loss)
 
-    monkeypatch.setattr(gan, "update", spy_update)
+    monkeypatch.setattr(algorithm1, "update", spy_update)
     model.discriminator_step()
     assert seen["term"] > 0 and seen["got"] == pytest.approx(seen["wanted"], rel=1e-5)
 
@@ -63,7 +63,7 @@ def test_no_penalty_leaves_the_discriminator_loss_alone(monkeypatch):
     model = tiny()
     got = []
     real_update = gan.update
-    monkeypatch.setattr(gan, "update", lambda opt, loss: got.append(loss) or real_update(opt, loss))
+    monkeypatch.setattr(algorithm1, "update", lambda opt, loss: got.append(loss) or real_update(opt, loss))
     loss_D, _, _ = model.discriminator_step()
     assert got[0] is loss_D   # the very tensor: nothing added on the default path
 

@@ -106,7 +106,7 @@ def test_a_run_folder_is_locked_while_in_use(tmp_path):
     with folders.RunFolder(path, "ring-seed0-x", "python -m minigan.demo --steps 5"):
         info = json.loads(open(os.path.join(path, "run.json")).read())
         assert info["writer"]["pid"] == os.getpid() and info["state"] == "running"
-        code = ("import sys; from minigan import runs\n"
+        code = ("import sys; from minigan.runs import folders\n"
                 "try:\n    folders.RunFolder(sys.argv[1], 'other', 'other').__enter__()\n"
                 "except folders.FolderInUse as e:\n    print(e)")
         other = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, timeout=60)
