@@ -216,7 +216,7 @@ def test_a_checkpoint_for_another_network_is_refused_and_changes_nothing(good_fi
     with pytest.raises(checkpoint.CheckpointError, match=r"written for g_hidden=\[8\], this GAN has g_hidden=\[16\]"):
         checkpoint.load(good_file, other)
     other.config = None   # a hand-built GAN: only the shapes can tell
-    with pytest.raises(checkpoint.CheckpointError, match=r"G layers.0.weight has shape \(2, 8\), this GAN's has \(2, 16\)"):
+    with pytest.raises(checkpoint.CheckpointError, match=r"G layers.0.weight has shape \(2, 8\) \(float32\), this GAN's has \(2, 16\)"):
         checkpoint.load(good_file, other)
     after = state(other)
     assert all(np.array_equal(before[k], after[k]) for k in before) and other.step == 0
@@ -257,3 +257,104 @@ def test_atomic_files_get_the_usual_permissions(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(os.stat(tmp_path / "metrics.json").st_mode) == 0o644
+
+
+# ---- crafted files (issue 27): every field checked against its meaning before anything is used ----
+def crafted(tmp_path, good_file, name="crafted.npz", **replace):
+    """good_file with some members replaced (None: left out), written as minigan writes it."""
+    with np.load(good_file, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    for key, value in replace.items():
+        key = key.replace("__", "/")
+        if value is None:
+            arrays.pop(key)
+        else:
+            arrays[key] = value
+    with open(tmp_path / name, "wb") as f:
+        checkpoint.write_npz(f, arrays)
+    return tmp_path / name
+
+
+@pytest.mark.parametrize("field, value, says", [
+    ("step", np.asarray(-5), r"step -5: wanted a version from 1 and an iteration count >= 0"),
+    ("step", np.asarray(2.5), r"step is \(\) float64, wanted one integer"),
+    ("step", np.arange(3), r"step is \(3,\) int64, wanted one integer"),
+    ("config", np.asarray('{"dataset": "ring", "m": -4}'), r"its config is not valid"),
+    ("config", np.asarray('{"nonsense": 1}'), r"its config is not valid: values: got unknown config fields"),
+    ("rng", np.asarray("[1, 2]"), r"rng is list, wanted a generator state"),
+    ("run", np.asarray('{"run_id": "x", "configs": [{"step": 9, "config": {}}], "start_norm": 1.0}'),
+     r"run.configs has .*'step': 9.*wanted \{'step': 0 to 2"),
+    ("run", np.asarray('{"run_id": "x", "configs": [], "start_norm": -1}'), r"run.start_norm is -1, wanted a finite"),
+    ("config", np.asarray("[" * 200_000 + "]" * 200_000), r"not a readable .npz file.*RecursionError"),
+])
+def test_a_field_that_means_nothing_is_refused_in_one_line(tmp_path, good_file, field, value, says):
+    path = crafted(tmp_path, good_file, **{field: value})
+    with pytest.raises(checkpoint.CheckpointError, match=says) as error:
+        gan.resume(path)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("key, value, says", [
+    ("G/layers.0.weight", np.full((2, 8), np.nan, dtype=np.float32), "G layers.0.weight holds values that are not finite"),
+    ("opt_D/step", np.asarray(-3), "opt_D step holds a negative count"),
+    ("G/layers.0.weight", np.zeros((2, 8), dtype=np.float64), r"has shape \(2, 8\) \(float64\), this GAN's has \(2, 8\) \(float32\)"),
+])
+def test_arrays_are_checked_before_any_is_loaded(tmp_path, good_file, key, value, says):
+    path = crafted(tmp_path, good_file, **{key: value})
+    model = gan.build(tiny_config())
+    before = state(model)
+    with pytest.raises(checkpoint.CheckpointError, match=says):
+        checkpoint.load(path, model)
+    after = state(model)
+    assert all(np.array_equal(before[k], after[k]) for k in before) and model.step == 0
+
+
+def bomb(path, good_file, member: str, header_shape, inflated: int):
+    """good_file plus ``member``: an .npy header for ``header_shape`` float32, then ``inflated``
+    zero bytes, deflated (a few hundred kB on disk)."""
+    import io
+
+    with zipfile.ZipFile(good_file) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            if info.filename != member:
+                out.writestr(info, source.read(info))
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": header_shape})
+        with out.open(member, "w", force_zip64=True) as f:
+            f.write(header.getvalue())
+            zeros = bytes(1 << 20)
+            for _ in range(inflated >> 20):
+                f.write(zeros)
+    return path
+
+
+@pytest.mark.parametrize("member, header_shape", [
+    ("G/layers.0.weight.npy", (2, 8)),              # the header tells a small array, the zip a large one
+    ("G/layers.0.weight.npy", (2, 8 << 20)),        # an honest header, of an array this GAN does not have
+])
+def test_a_zip_bomb_is_refused_before_it_is_inflated(tmp_path, good_file, member, header_shape):
+    import tracemalloc
+
+    path = bomb(tmp_path / "bomb.npz", good_file, member, header_shape, inflated=64 << 20)
+    assert os.path.getsize(path) < 4 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(checkpoint.CheckpointError, match="layers.0.weight"):
+            gan.resume(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, f"{peak} bytes allocated to refuse it"
+
+
+def test_members_nobody_asked_for_are_never_read(tmp_path, good_file):
+    import tracemalloc
+
+    path = bomb(tmp_path / "extra.npz", good_file, "junk.npy", (16 << 20,), inflated=64 << 20)
+    tracemalloc.start()
+    try:
+        resumed = gan.resume(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert resumed.step == 2 and peak < 8 << 20

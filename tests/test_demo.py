@@ -262,6 +262,37 @@ def test_truncated_resume_file(tmp_path, capsys, ring_run):
     assert broken.read_bytes() == good[: len(good) // 2]
 
 
+def test_a_crafted_negative_step_is_refused_before_anything_is_touched(tmp_path, capsys):
+    # issue 27: step -5 was accepted, and the resume rewrote history.csv from step -4, losing the rows
+    out = tmp_path / "out"
+    assert run(capsys, "--steps", "6", "--batch-size", "16", "--out", str(out))[0] == 0
+    folder = out / "run-001"
+    with np.load(folder / "checkpoint.npz", allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["step"] = np.asarray(-5)
+    with open(folder / "checkpoint.npz", "wb") as f:
+        checkpoint.write_npz(f, arrays)
+    before = {name: (folder / name).read_bytes() for name in os.listdir(folder)}
+    status, _, err = run(capsys, "--resume", str(folder / "checkpoint.npz"), "--steps", "10")
+    assert status == 1
+    assert_one_line(err, "--resume", "step -5", "iteration count >= 0")
+    assert {name: (folder / name).read_bytes() for name in os.listdir(folder)} == before
+    assert sorted(os.listdir(out)) == ["latest", "run-001"]
+
+
+def test_a_checkpoint_whose_step_is_not_the_historys_length_is_refused(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run(capsys, "--steps", "6", "--batch-size", "16", "--out", str(out))[0] == 0
+    folder = out / "run-001"
+    rows = (folder / "history.csv").read_text().splitlines()
+    (folder / "history.csv").write_text("\n".join(rows[:1] + rows[3:]) + "\n")   # steps 1 and 2 gone
+    before = (folder / "history.csv").read_bytes()
+    status, _, err = run(capsys, "--resume", str(folder / "checkpoint.npz"), "--steps", "10", "--out", str(tmp_path / "b"))
+    assert status == 1
+    assert_one_line(err, "history.csv has 4 rows up to step 6", "checkpoint is at step 6", "move history.csv away")
+    assert (folder / "history.csv").read_bytes() == before and not (tmp_path / "b").exists()
+
+
 @pytest.mark.parametrize("argv, words", [
     (["--dataset", "grid"], ["--dataset grid", "has dataset='ring'", "cannot change", "new run"]),
     (["--batch-size", "64"], ["--batch-size 64", "has m=32", "cannot change"]),

@@ -151,6 +151,15 @@ def prepare(args, backend_name: str):
         raise RunError(f"--resume: checkpoint {args.resume}: its config is not valid here ({error})") from None
     source = os.path.dirname(os.path.realpath(args.resume))
     parent = os.path.dirname(source) if folders.is_run_folder(source) else source
+    try:                                             # checked before any folder is made
+        earlier = folders.read_history(os.path.join(source, folders.HISTORY), model.step)
+    except ValueError as error:
+        raise RunError(f"--resume: the earlier history {error}; move it away to resume without it") from None
+    if earlier is not None and earlier["step"] != list(range(1, model.step + 1)):
+        steps = earlier["step"]
+        raise RunError(f"--resume: {os.path.join(source, folders.HISTORY)} has {len(steps)} rows up to step "
+                       f"{model.step} (steps {steps[:1]}...{steps[-1:]}), but the checkpoint is at step {model.step}: "
+                       f"they are not of one run; move history.csv away to resume without it")
     latest = folders.is_run_folder(source) and os.path.basename(os.path.realpath(args.resume)) == folders.CHECKPOINT
     out = parent if args.out is None else args.out
     if latest and os.path.realpath(out) in (source, parent):
@@ -163,12 +172,8 @@ def prepare(args, backend_name: str):
             raise UsageError(f"--out {out}: that is one run's folder; pass the folder that holds the runs")
         check_writable(out)
         folder = folders.new_run_folder(out)
-    try:
-        earlier = folders.read_history(os.path.join(source, folders.HISTORY), model.step)
-    except ValueError as error:
-        raise RunError(f"--resume: the earlier history {error}; move it away to resume without it") from None
     lines = list(plan.lines)
-    if earlier is None or (earlier["step"][-1:] or [0])[0] != model.step:
+    if earlier is None:
         lines.append(f"note: the history beside {args.resume} does not reach step {model.step}; history.csv "
                      f"has the rows it has, then steps from {model.step + 1} on")
     return model, folder, earlier, lines

@@ -20,13 +20,17 @@ Written atomically: the data goes to a temporary file in the same folder, is flu
 disk (fsync), then ``os.replace`` swaps it in, a single step that a crash cannot leave half
 done, so the previous checkpoint survives any failure before it.
 
-A file that is truncated, not a minigan checkpoint, or made for another network raises
-``CheckpointError`` (a ValueError) with one line saying which.
+A file that is truncated, not a minigan checkpoint, made for another network, or crafted
+(a negative step, arrays larger than their headers say, values that are not finite)
+raises ``CheckpointError`` (a ValueError) with one line saying which, before anything is
+loaded: ``read`` looks at the headers only (``minigan.gan.npz``), ``restore`` reads the
+arrays once their shapes and dtypes match the GAN's.
 """
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -34,12 +38,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from minigan.gan import npz
+from minigan.gan.config import GANConfig
+
 FORMAT = "minigan-checkpoint"
 VERSION = 2                       # 2 added "run"; version 1 files still load
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip can hold: no clock in the file
 GROUPS = ("G", "D", "opt_G", "opt_D")
 # Config fields that fix the arrays' shapes and meaning: a checkpoint only loads where they agree.
 # (The optimizer may change on resume: its state is then left out, see restore.)
+TEXTS = ("config", "run", "rng")  # the JSON members
+MAX_TEXT_BYTES = 64 << 20         # one JSON member (drawn points and every config included) is far less
+MAX_BYTES = 4 << 30               # all the arrays of one checkpoint (an MNIST run with Adam: about 60 MB)
 MUST_MATCH = ("dataset", "noise_dim", "g_hidden", "d_hidden", "g_activation", "d_activation", "g_output")
 
 
@@ -87,7 +97,7 @@ class Saved:
     step: int
     config: dict | None
     rng_state: dict
-    states: dict  # group ("G", "D", "opt_G", "opt_D") -> {key: NumPy array}
+    headers: dict  # group ("G", "D", "opt_G", "opt_D") -> {key: (shape, dtype)}; restore reads the data
     run: dict = field(default_factory=dict)  # run_id, configs, start_norm (empty in version 1 files)
 
 
@@ -126,7 +136,14 @@ def write_npz(file, arrays: dict) -> None:
 
 
 def read(path) -> Saved:
-    """Read and check a checkpoint file without loading it into anything."""
+    """Read and check a checkpoint file without loading it into anything.
+
+    Every field is checked against its meaning before anything is used: the format tag and
+    version, a step >= 0, a config GANConfig accepts, the run's configs at steps from 0 to
+    the step, a generator state. Of the arrays only the headers are read here (shape and
+    dtype, a few hundred bytes each): ``restore`` compares them with the GAN's own before
+    reading their data, so a crafted file (a zip bomb) costs no memory.
+    """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise CheckpointError(f"checkpoint {path}: no such file")
@@ -139,34 +156,77 @@ def read(path) -> Saved:
         what = "an empty file" if not start else "not a zip file, as every .npz is"
         raise CheckpointError(f"checkpoint {path}: not a minigan checkpoint ({what})")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}   # reading each entry checks its CRC
-    except Exception as error:  # zipfile, numpy and OS errors all mean the same thing here
-        raise CheckpointError(
-            f"checkpoint {path}: not a readable .npz file (truncated or corrupt?): {type(error).__name__}: {error}"
-        ) from None
-    if "format" not in arrays or arrays["format"].shape != () or str(arrays["format"]) != FORMAT:
-        raise CheckpointError(f"checkpoint {path}: not a minigan checkpoint (no {FORMAT!r} format tag)")
-    try:
-        version = int(arrays["version"])
-        if version > VERSION:
-            raise CheckpointError(f"checkpoint {path}: format version {version} is newer than this minigan reads ({VERSION}); upgrade minigan")
-        states = {group: {} for group in GROUPS}
-        for key, array in arrays.items():
-            group, _, name = key.partition("/")
-            if group in states:
-                states[group][name] = array
-        run = json.loads(str(arrays["run"])) if "run" in arrays else {}
-        return Saved(path=path, step=int(arrays["step"]), config=json.loads(str(arrays["config"])),
-                     rng_state=json.loads(str(arrays["rng"])), states=states, run=run)
-    except (KeyError, ValueError, TypeError) as error:
-        if isinstance(error, CheckpointError):
-            raise
-        raise CheckpointError(f"checkpoint {path}: damaged minigan checkpoint ({type(error).__name__}: {error})") from None
+        with npz.NpzReader(path, limit=MAX_TEXT_BYTES * len(TEXTS)) as archive:
+            if "format" not in archive.members or archive.header("format")[0] != () \
+                    or str(archive.array("format")) != FORMAT:
+                raise CheckpointError(f"checkpoint {path}: not a minigan checkpoint (no {FORMAT!r} format tag)")
+            version = _integer(archive, "version", path)
+            if version > VERSION:
+                raise CheckpointError(f"checkpoint {path}: format version {version} is newer than this minigan "
+                                      f"reads ({VERSION}); upgrade minigan")
+            step = _integer(archive, "step", path)
+            if version < 1 or step < 0:
+                raise CheckpointError(f"checkpoint {path}: version {version}, step {step}: wanted a version from 1 "
+                                      f"and an iteration count >= 0")
+            texts = {name: json.loads(_text_member(archive, name, path)) for name in TEXTS
+                     if name in archive.members or name != "run"}   # "run" is absent from version 1 files
+            headers = {group: {} for group in GROUPS}
+            for name in archive.names():
+                group, _, key = name.partition("/")
+                if group in headers and key:
+                    headers[group][key] = archive.header(name)
+    except CheckpointError:
+        raise
+    except (KeyError, ValueError, TypeError, RecursionError, zipfile.BadZipFile, OSError, EOFError) as error:
+        raise CheckpointError(f"checkpoint {path}: not a readable .npz file (truncated or corrupt?): "
+                              f"{type(error).__name__}: {str(error)[:200]}") from None
+    config, run, rng = texts["config"], texts.get("run", {}), texts["rng"]
+    _check_meaning(path, step, config, run, rng)
+    return Saved(path=path, step=step, config=config, rng_state=rng, headers=headers, run=run)
+
+
+def _integer(archive, name: str, path) -> int:
+    shape, dtype = archive.header(name)
+    if shape != () or dtype.kind not in "iu":
+        raise CheckpointError(f"checkpoint {path}: {name} is {shape} {dtype}, wanted one integer")
+    return int(archive.array(name))
+
+
+def _text_member(archive, name: str, path) -> str:
+    shape, dtype = archive.header(name)
+    if shape != () or dtype.kind != "U" or archive.members[name].file_size > MAX_TEXT_BYTES:
+        raise CheckpointError(f"checkpoint {path}: {name} is {shape} {dtype} of "
+                              f"{archive.members[name].file_size} bytes, wanted one text of at most {MAX_TEXT_BYTES}")
+    return str(archive.array(name))
+
+
+def _check_meaning(path, step: int, config, run, rng) -> None:
+    """The JSON fields say what they must: a config GANConfig takes, a run whose configs begin
+    at steps 0 to ``step``, a finite start norm, a generator state."""
+    if config is not None:
+        try:
+            GANConfig.from_dict(config)
+        except (TypeError, ValueError) as error:
+            raise CheckpointError(f"checkpoint {path}: its config is not valid: {error}") from None
+    if not isinstance(rng, dict):
+        raise CheckpointError(f"checkpoint {path}: rng is {type(rng).__name__}, wanted a generator state (an object)")
+    if run == {}:
+        return                                       # version 1: build's run id stands in
+    if not isinstance(run, dict) or not isinstance(run.get("run_id"), str) or not isinstance(run.get("configs"), list):
+        raise CheckpointError(f"checkpoint {path}: run is not an object with a run_id and a list of configs")
+    for entry in run["configs"]:
+        at = entry.get("step") if isinstance(entry, dict) else None
+        if not isinstance(at, int) or isinstance(at, bool) or not 0 <= at <= step or not isinstance(entry.get("config"), dict):
+            raise CheckpointError(f"checkpoint {path}: run.configs has {str(entry)[:80]}, wanted "
+                                  f"{{'step': 0 to {step}, 'config': {{...}}}}")
+    norm = run.get("start_norm")
+    if norm is not None and (not isinstance(norm, (int, float)) or not math.isfinite(norm) or norm < 0):
+        raise CheckpointError(f"checkpoint {path}: run.start_norm is {norm!r}, wanted a finite norm >= 0")
 
 
 def _check_fits(saved: Saved, gan, groups) -> None:
-    """Every array the GAN needs (in ``groups``) is there with its shape, and the configs agree."""
+    """Every array the GAN needs (in ``groups``) is there with its shape and dtype (from the
+    headers: no data read yet), and the configs agree."""
     if saved.config is not None and gan.config is not None:
         own = gan.config.to_dict()
         for name in MUST_MATCH + (("optimizer",) if "opt_G" in groups else ()):
@@ -176,17 +236,41 @@ def _check_fits(saved: Saved, gan, groups) -> None:
                     f"this GAN has {name}={own[name]!r}"
                 )
     for group, state in _states(gan, groups).items():
-        found = saved.states[group]
+        found = saved.headers[group]
         if set(found) != set(state):
             missing, extra = sorted(set(state) - set(found)), sorted(set(found) - set(state))
             raise CheckpointError(
                 f"checkpoint {saved.path}: {group} does not match this GAN (missing {missing[:3]}, unexpected {extra[:3]})"
             )
         for key, array in state.items():
-            if found[key].shape != array.shape:
-                raise CheckpointError(
-                    f"checkpoint {saved.path}: {group} {key} has shape {found[key].shape}, this GAN's has {array.shape}"
-                )
+            shape, dtype = found[key]
+            if shape != array.shape or dtype != array.dtype:
+                raise CheckpointError(f"checkpoint {saved.path}: {group} {key} has shape {shape} ({dtype}), "
+                                      f"this GAN's has {array.shape} ({array.dtype})")
+
+
+def read_states(saved: Saved, groups) -> dict:
+    """The arrays of ``groups``, read now (their headers were checked by ``_check_fits``); every
+    float finite, every integer >= 0, the total at most MAX_BYTES."""
+    states = {group: {} for group in groups}
+    try:
+        with npz.NpzReader(saved.path, limit=MAX_BYTES) as archive:
+            for group in groups:
+                for key, (shape, dtype) in saved.headers[group].items():
+                    if archive.header(f"{group}/{key}") != (shape, dtype):
+                        raise CheckpointError(f"checkpoint {saved.path}: {group}/{key} changed since it was read")
+                    array = archive.array(f"{group}/{key}")
+                    if (array.dtype.kind == "f" and not np.all(np.isfinite(array))) or \
+                            (array.dtype.kind == "i" and np.any(array < 0)):
+                        raise CheckpointError(f"checkpoint {saved.path}: {group} {key} holds "
+                                              f"{'values that are not finite' if array.dtype.kind == 'f' else 'a negative count'}")
+                    states[group][key] = array
+    except CheckpointError:
+        raise
+    except (KeyError, ValueError, zipfile.BadZipFile, OSError, EOFError) as error:
+        raise CheckpointError(f"checkpoint {saved.path}: not a readable .npz file (truncated or corrupt?): "
+                              f"{type(error).__name__}: {str(error)[:200]}") from None
+    return states
 
 
 def _states(gan, groups=GROUPS) -> dict:
@@ -208,10 +292,11 @@ def restore(saved: Saved, gan, optimizer_state: bool = True) -> None:
     """
     groups = GROUPS if optimizer_state else ("G", "D")
     _check_fits(saved, gan, groups)
+    states = read_states(saved, groups)          # only now is any array's data read
     before, rng_before = _states(gan, groups), gan.rng.state()
     try:
         gan.rng.set_state(saved.rng_state)
-        _load_states(gan, {group: saved.states[group] for group in groups})
+        _load_states(gan, states)
     except (KeyError, TypeError, ValueError) as error:  # a bad generator state, a hyperparameter out of range
         gan.rng.set_state(rng_before)
         _load_states(gan, before)
