@@ -15,10 +15,17 @@ NumPy, CuPy and the strict test backend.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
 from minigan.backend import Random
+
+
+def cache_dir() -> str:
+    """Where minigan caches what it makes once (drawn datasets, trained judges):
+    ``$MINIGAN_CACHE`` if set (and not empty), else ``~/.cache/minigan``. Deleting it is always safe."""
+    return os.path.expanduser(os.environ.get("MINIGAN_CACHE") or os.path.join("~", ".cache", "minigan"))
 
 
 def check_positive_int(name: str, value, minimum: int = 1) -> int:
