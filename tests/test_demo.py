@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import os
+import shlex
 import subprocess
 import sys
 
@@ -342,3 +343,63 @@ def test_importing_minigan_and_the_demo_does_not_import_matplotlib():
     code = "import sys, minigan, minigan.demo, minigan.gan; assert 'matplotlib' not in sys.modules, 'imported'"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+# ---- a full disk (issue 27): which file, the last good checkpoint, the command that resumes ----------
+@contextlib.contextmanager
+def small_disk(path, size: str):
+    """A tmpfs of ``size`` at ``path`` (root, where the machine lets us mount one); else skip."""
+    path.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                             capture_output=True).returncode == 0 if hasattr(os, "geteuid") and os.geteuid() == 0 else False
+    if not mounted:
+        pytest.skip("cannot mount a tmpfs here (not root, or not allowed); the write-wrapper test covers this")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+def assert_disk_full_reported(err, folder, step):
+    assert_one_line(err, f"could not write {folder / 'checkpoint.npz'} (No space left on device)",
+                    f"the last good checkpoint is {folder / 'checkpoint.npz'} (step {step})",
+                    "resume with: python -m minigan.demo ", f"--resume {folder / 'checkpoint.npz'}\n")
+    info = json.loads((folder / "run.json").read_text())
+    assert info["state"] == "stopped" and "No space left on device" in info["error"]
+    assert not [n for n in os.listdir(folder) if n.endswith(".tmp")]      # no half-written file left
+
+
+def test_a_full_disk_on_a_small_tmpfs(tmp_path, capsys):
+    # 640 kB: the first checkpoint (about 430 kB) fits, a second beside it (written, then swapped in) does not
+    with small_disk(tmp_path / "disk", "640k") as disk:
+        out = disk / "out"
+        status, _, err = run(capsys, "--steps", "12", "--batch-size", "16", "--checkpoint-every", "5",
+                             "--out", str(out), "--no-progress")
+        assert status == 1
+        folder = out / "run-001"
+        assert_disk_full_reported(err, folder, 0)
+        assert checkpoint.read(folder / "checkpoint.npz").step == 0
+        subprocess.run(["mount", "-o", "remount,size=8m", str(disk)], check=True)   # space freed
+        command = shlex.split(err.split("resume with: ")[1])[3:]                  # the command it printed
+        status, printed, err = run(capsys, *command)
+        assert status == 0, err
+        assert [int(r["step"]) for r in read_history(folder / "history.csv")] == list(range(1, 13))
+        assert json.loads((folder / "run.json").read_text())["state"] == "finished"
+
+
+def test_a_full_disk_with_a_write_that_fails(tmp_path, capsys, monkeypatch):
+    writes = []
+
+    def full_after_one(file, arrays):                   # the second checkpoint finds the disk full
+        writes.append(1)
+        if len(writes) > 1:
+            raise OSError(28, "No space left on device")
+        return real(file, arrays)
+
+    real = checkpoint.write_npz
+    monkeypatch.setattr(checkpoint, "write_npz", full_after_one)
+    out = tmp_path / "out"
+    status, _, err = run(capsys, "--steps", "12", "--batch-size", "16", "--checkpoint-every", "5",
+                         "--out", str(out), "--no-progress")
+    assert status == 1
+    assert_disk_full_reported(err, out / "run-001", 0)

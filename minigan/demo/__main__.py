@@ -195,59 +195,65 @@ def run(args, argv: list, stop: interrupts.StopOnSignal) -> int:
     first_step, config = model.step, model.config
     out_of = os.path.dirname(path) or "."
     with folders.RunFolder(path, model.run_id, shlex.join([*program_name().split(), *argv])) as folder:
-        for line in lines:
-            say(line)
-        history = callbacks.History()
+        try:                                             # a full disk: say what, and how to go on
+            for line in lines:
+                say(line)
+            history = callbacks.History()
 
-        def columns():                                   # every row of history.csv so far
-            now = history.as_columns()
-            return now if earlier is None else {name: earlier[name] + now[name] for name in callbacks.FIELDS}
+            def columns():                                   # every row of history.csv so far
+                now = history.as_columns()
+                return now if earlier is None else {name: earlier[name] + now[name] for name in callbacks.FIELDS}
 
-        if os.path.exists(folder.checkpoint):           # going on in the run's own folder
-            now = checkpoint.read(folder.checkpoint).step
-            if now != first_step:                        # another process moved it on before we locked it
-                raise RunError(f"--resume: {folder.checkpoint} is at step {now} now, not {first_step}: another "
-                               f"process trained this run meanwhile; run the command again")
-            folder.resumed(model)
-        else:
-            folder.save(model, columns())                # a new folder starts with a checkpoint to go back to
-        others = [n for n in folders.run_folders(out_of) if n != os.path.basename(path)]
-        say(f"run {model.run_id} in {path}{os.sep}" + (f" (earlier runs stay as they were in "
-            f"{out_of}{os.sep}: {', '.join(others[-3:])}{', ...' if len(others) > 3 else ''})" if others else ""))
-        frames = results.Snapshots((config.steps - first_step) // results.SNAPSHOTS,
-                                   results.SNAPSHOT_SAMPLES.get(model.p_data.dim, 64), config.seed)
-        steps = [history, frames, *gan.schedules(config, model), folders.SaveEvery(folder, args.checkpoint_every, columns),
-                 callbacks.ProgressBar(disable=True if (args.quiet or args.no_progress) else None), stop]
-        resumed = f", resumed at step {first_step}" if first_step else ""
-        say(f"training a GAN on {config.dataset} ({backend.name}{resumed}) to step {config.steps}: "
-            f"k={config.k}, m={config.m}, {config.loss} loss{penalty_words(config)}, {config.optimizer} lr={config.lr:g}")
-        started, signal = time.perf_counter(), None
-        try:
-            stop.check()
-            with np.errstate(over="ignore", invalid="ignore"):   # a diverged run is reported by the trainer
-                model.train(config.steps - first_step, callbacks=steps)
-        except interrupts.Interrupted as received:
-            signal = received                            # training stopped at a step boundary
-        except gan.TrainingDiverged as error:
-            raise Stopped(diverged(error, folder, columns(), argv), 1) from None
-        try:
-            folder.save(model, columns())                # at the last step, or the step the signal found
-        except gan.TrainingDiverged as error:
-            raise Stopped(diverged(error, folder, columns(), argv), 1) from None
-        if signal is not None:
-            folder.finish("interrupted", signal=signal.name)
-            raise Stopped(f"stopped by {signal.name} at step {model.step}; saved {folder.checkpoint} and "
-                          f"history.csv; resume with: {resume_command(program_name(), argv, folder.checkpoint)}",
-                          signal.exit_status)
-        seconds = time.perf_counter() - started
-        try:
-            with stop.immediately():                     # nothing left that a stop could spoil
-                scores = finish(model, folder, columns(), frames, seconds, first_step, args, say)
-        except interrupts.Interrupted as signal:
-            folder.finish("interrupted", signal=signal.name)
-            raise Stopped(f"stopped by {signal.name} after training ended; {folder.checkpoint} and history.csv "
-                          f"hold step {model.step}, but metrics.json and the figures may be missing: "
-                          f"{resume_command(program_name(), argv, folder.checkpoint)} writes them", signal.exit_status) from None
+            if os.path.exists(folder.checkpoint):           # going on in the run's own folder
+                now = checkpoint.read(folder.checkpoint).step
+                if now != first_step:                        # another process moved it on before we locked it
+                    raise RunError(f"--resume: {folder.checkpoint} is at step {now} now, not {first_step}: another "
+                                   f"process trained this run meanwhile; run the command again")
+                folder.resumed(model)
+            else:
+                folder.save(model, columns())                # a new folder starts with a checkpoint to go back to
+            others = [n for n in folders.run_folders(out_of) if n != os.path.basename(path)]
+            say(f"run {model.run_id} in {path}{os.sep}" + (f" (earlier runs stay as they were in "
+                f"{out_of}{os.sep}: {', '.join(others[-3:])}{', ...' if len(others) > 3 else ''})" if others else ""))
+            frames = results.Snapshots((config.steps - first_step) // results.SNAPSHOTS,
+                                       results.SNAPSHOT_SAMPLES.get(model.p_data.dim, 64), config.seed)
+            steps = [history, frames, *gan.schedules(config, model),
+                     folders.SaveEvery(folder, args.checkpoint_every, columns),
+                     callbacks.ProgressBar(disable=True if (args.quiet or args.no_progress) else None), stop]
+            resumed = f", resumed at step {first_step}" if first_step else ""
+            say(f"training a GAN on {config.dataset} ({backend.name}{resumed}) to step {config.steps}: "
+                f"k={config.k}, m={config.m}, {config.loss} loss{penalty_words(config)}, "
+                f"{config.optimizer} lr={config.lr:g}")
+            started, signal = time.perf_counter(), None
+            try:
+                stop.check()
+                with np.errstate(over="ignore", invalid="ignore"):   # a diverged run is reported by the trainer
+                    model.train(config.steps - first_step, callbacks=steps)
+            except interrupts.Interrupted as received:
+                signal = received                            # training stopped at a step boundary
+            except gan.TrainingDiverged as error:
+                raise Stopped(diverged(error, folder, columns(), argv), 1) from None
+            try:
+                folder.save(model, columns())                # at the last step, or the step the signal found
+            except gan.TrainingDiverged as error:
+                raise Stopped(diverged(error, folder, columns(), argv), 1) from None
+            if signal is not None:
+                folder.finish("interrupted", signal=signal.name)
+                raise Stopped(f"stopped by {signal.name} at step {model.step}; saved {folder.checkpoint} and "
+                              f"history.csv; resume with: {resume_command(program_name(), argv, folder.checkpoint)}",
+                              signal.exit_status)
+            seconds = time.perf_counter() - started
+            try:
+                with stop.immediately():                     # nothing left that a stop could spoil
+                    scores = finish(model, folder, columns(), frames, seconds, first_step, args, say)
+            except interrupts.Interrupted as signal:
+                folder.finish("interrupted", signal=signal.name)
+                raise Stopped(f"stopped by {signal.name} after training ended; {folder.checkpoint} and history.csv "
+                              f"hold step {model.step}, but metrics.json and the figures may be missing: "
+                              f"{resume_command(program_name(), argv, folder.checkpoint)} writes them",
+                              signal.exit_status) from None
+        except OSError as error:
+            raise Stopped(could_not_write(error, folder, argv), 1) from None
     say(f"done: step {model.step}, {seconds:.1f} s training ({time.perf_counter() - run_started:.1f} s in all); "
         f"{scores}")
     say(f"wrote to {path}{os.sep}: {', '.join(FILES)}")
@@ -272,6 +278,24 @@ def diverged(error, folder, columns: dict, argv: list) -> str:
     lr = checkpoint.read(path).config["lr"]
     return (f"{line}; last good checkpoint: {path} (step {step}); resume it with a smaller --lr: "
             f"{resume_command(program_name(), argv, path, lr=lr / 10)}")
+
+
+def could_not_write(error: OSError, folder, argv: list) -> str:
+    """A write failed (a full disk, a folder made read-only): mark the run stopped, and say in
+    one line which file, the last good checkpoint and the command that resumes from it."""
+    what = error.filename or "a file of the run"
+    why = error.strerror or str(error)
+    try:
+        folder.finish("stopped", error=f"{why}: {what}")
+        marked = ""
+    except OSError:
+        marked = f"; {folders.RUN_FILE} could not be marked stopped either"
+    line = f"error: could not write {what} ({why}){marked}"
+    if folder.last_good is None:
+        return f"{line}; no checkpoint was kept; free some space and start the run again"
+    path, step = folder.last_good
+    return (f"{line}; the last good checkpoint is {path} (step {step}); free some space, then resume with: "
+            f"{resume_command(program_name(), argv, path)}")
 
 
 def finish(model, folder, columns: dict, frames, seconds: float, first_step: int, args, say) -> str:

@@ -65,7 +65,8 @@ def atomic_file(path, mode: str = "wb"):
             f.write(...)
 
     If the block raises (or the process dies), ``path`` keeps its old content and the
-    temporary file is removed (or, after a kill, left as an ignorable ``.*.tmp``).
+    temporary file is removed (or, after a kill, left as an ignorable ``.*.tmp``). An
+    OSError (a full disk) names ``path``, the file being written.
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
@@ -77,9 +78,12 @@ def atomic_file(path, mode: str = "wb"):
             f.flush()
             os.fsync(f.fileno())        # the bytes are on disk before the rename makes them visible
         os.replace(temporary, path)     # atomic on POSIX and Windows
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+        if isinstance(error, OSError) and error.errno is not None and error.filename in (None, temporary):
+            # name the file being written, not the temporary one (a full disk: "[Errno 28] ...: 'path'")
+            raise OSError(error.errno, error.strerror, path) from None
         raise
 
 
