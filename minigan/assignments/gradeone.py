@@ -1,0 +1,83 @@
+"""Grade one student's copy for the class grader, in a process of its own.
+
+    python -I -c "...; main()" ASSIGNMENT COPY REPORT.json SANDBOX TIME_LIMIT MEMORY_BYTES PARTS
+
+classroom.py starts one of these per student, with ``-I`` and the grader's own folder first
+on ``sys.path`` (never the current folder). It calls ``grade()`` and writes its report to
+REPORT.json atomically. Exit status: 0 written; 3 the grader's files changed while a part
+ran (the class must stop); 130 interrupted; anything else, a failure of the grader itself.
+A process per student keeps one copy's grading from reaching another's, lets Ctrl-C end
+every copy in flight cleanly, and gives the grader's memory back after each copy.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+from minigan.assignments.catalog import SOURCE_ROOT
+from minigan.assignments.catalog import assignment as find_assignment
+from minigan.assignments.grade import GraderTampered, grade
+from minigan.assignments.sandbox import Limits
+from minigan.gan.checkpoint import atomic_file
+
+TAMPERED = 3
+# run with -I: the grader's own folder goes first on sys.path, the current folder never does
+WORKER = ("import sys; sys.path.insert(0, sys.argv.pop(1)); "
+          "from minigan.assignments.gradeone import main; sys.exit(main())")
+
+
+def main(argv=None) -> int:
+    assignment, copy, report_path, sandbox_name, time_limit, memory, parts = (argv or sys.argv[1:])
+    try:
+        report = grade(assignment, copy, parts=None if parts == "-" else parts.split(","),
+                       time_limit=None if time_limit == "-" else float(time_limit),
+                       limits=Limits(memory_bytes=int(memory)), sandbox_name=sandbox_name)
+    except GraderTampered as error:
+        print(error, file=sys.stderr)
+        return TAMPERED
+    except KeyboardInterrupt:
+        return 130
+    with atomic_file(report_path, "w") as file:
+        json.dump(report, file)
+    return 0
+
+
+class Job:
+    """One student's copy being graded by a gradeone process."""
+
+    def __init__(self, sid, entry, fingerprint, copy, work, args):
+        self.sid, self.entry, self.fingerprint, self.work = sid, entry, fingerprint, work
+        self.report_path = work / "report.json"
+        self.stderr = open(work / "stderr.txt", "w+b")
+        self.started = time.monotonic()
+        limit = args.time_limit or find_assignment(args.assignment).time_limit
+        self.deadline = len(args.parts or find_assignment(args.assignment).parts) * (limit + 30) + 120
+        command = [sys.executable, "-I", "-c", WORKER, str(SOURCE_ROOT), args.assignment, str(copy),
+                   str(self.report_path), args.sandbox, "-" if args.time_limit is None else str(args.time_limit),
+                   str(args.memory_bytes), ",".join(args.parts) if args.parts else "-"]
+        # a session of its own: Ctrl-C reaches the class grader only, which then stops each job once
+        self.process = subprocess.Popen(command, cwd=work, stdin=subprocess.DEVNULL, stdout=self.stderr,
+                                        stderr=self.stderr, start_new_session=True)
+
+    def overdue(self) -> bool:
+        """Past every part's time limit and then some: the grader itself is stuck."""
+        return time.monotonic() - self.started > self.deadline
+
+    def last_line(self) -> str:
+        self.stderr.seek(0)
+        lines = [x for x in self.stderr.read().decode("utf-8", "replace").splitlines() if x.strip()]
+        return lines[-1] if lines else ""
+
+    def stop(self, patience: float = 15.0) -> None:
+        """Ask it to stop as Ctrl-C would (it ends its student's processes), then make sure."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=patience)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.stderr.close()
