@@ -25,7 +25,7 @@ Reading minigan: the folders in reading order, each built only on those above it
   programs
     demo/          (970)  python -m minigan.demo (and python -m minigan.demo.selfcheck)
     lab/          (1090)  python -m minigan.lab: Algorithm 1 live in the browser
-    assignments/  (2630)  python -m minigan.assignments: release a student copy, grade it
+    assignments/  (3700)  python -m minigan.assignments: release a student copy, grade it, grade a class
 
 Importing minigan imports NumPy only: CuPy is imported when the cupy backend is asked for,
 matplotlib when a figure is drawn.
