@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -338,6 +339,10 @@ def test_nothing_outside_the_pages_files_is_served(server, path):
     assert "[metadata]" not in body and "aiohttp" not in body and "root:" not in body
 
 
+class Raw(str):
+    """Text sent over the WebSocket as it is (other commands go as JSON)."""
+
+
 def run_websocket(server, origin, commands, until):
     """Connect with ``origin``, send ``commands``, and return the messages up to ``until(message)``."""
     import asyncio
@@ -348,7 +353,7 @@ def run_websocket(server, origin, commands, until):
         async with aiohttp.ClientSession() as session:
             async with session.ws_connect(url, headers=headers) as ws:
                 for command in commands:
-                    await ws.send_str(json.dumps(command))
+                    await ws.send_str(command if isinstance(command, Raw) else json.dumps(command))
                 seen = []
                 while True:
                     message = json.loads((await ws.receive(timeout=30)).data)
@@ -400,15 +405,56 @@ def test_a_bad_command_line_is_one_line_and_status_2(argv, words):
 
 @needs_aiohttp
 def test_a_remote_host_is_allowed_only_when_asked_and_then_warned(tmp_path):
-    from minigan.lab.__main__ import is_loopback
+    from minigan.lab.__main__ import is_loopback, own_names
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1") and not is_loopback("0.0.0.0")
     process = subprocess.Popen([sys.executable, "-m", "minigan.lab", "--no-browser", "--host", "0.0.0.0",
                                 "--allow-remote", "--out", str(tmp_path)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert process.stdout.readline().startswith("minigan lab: http://0.0.0.0:")
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=20)
-    assert "warning: listening on 0.0.0.0" in err and process.returncode == 0
+    line = process.stdout.readline()
+    assert line.startswith("minigan lab: http://0.0.0.0:")
+    remote = {"port": int(line.split(":")[3].split("/")[0]), "token": line.strip().split("token=")[1]}
+    try:
+        # issue 27: every remote client got 403, the Host check knowing only 0.0.0.0, localhost, 127.0.0.1
+        names = own_names()
+        assert socket.gethostname() in names
+        for name in names:
+            host = f"[{name}]" if ":" in name else name
+            headers = {"Host": f"{host}:{remote['port']}"}
+            assert get(remote, f"/?token={remote['token']}", headers)[0] == 200, name
+            assert get(remote, "/", headers)[0] == 403                        # the token is still needed
+        assert get(remote, f"/?token={remote['token']}", {"Host": f"evil.example:{remote['port']}"})[0] == 403
+        own = f"http://{socket.gethostname()}:{remote['port']}"
+        seen = run_websocket(remote, own, [{"cmd": "step-iter"}], lambda m: m["type"] == "frame" and m["step"] >= 1)
+        assert seen[-1]["step"] == 1
+        with pytest.raises(aiohttp.WSServerHandshakeError):                   # Origin is still checked
+            run_websocket(remote, "http://evil.example", [], lambda m: True)
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+    assert "warning: listening on 0.0.0.0" in err and "network you trust" in err and process.returncode == 0
+
+
+def test_deeply_nested_json_is_refused_in_one_line_and_the_socket_stays(server):
+    origin = f"http://127.0.0.1:{server['port']}"
+    seen = run_websocket(server, origin, [Raw("[" * 200_000 + "]" * 200_000)],
+                         lambda m: m["type"] == "error")
+    assert seen[-1]["message"] == "command: got JSON nested too deeply, wanted a JSON object with a 'cmd' string"
+    seen = run_websocket(server, origin, [Raw("[" * 200_000), {"cmd": "reset"}, {"cmd": "step-iter"}],
+                         lambda m: m["type"] == "frame" and m["step"] >= 1)       # the same socket goes on
+    assert any(m["type"] == "error" for m in seen) and seen[-1]["step"] == 1
+    assert server["process"].poll() is None
+
+
+def test_a_save_after_a_divergence_makes_no_folder(tmp_path):
+    lab, messages = make_lab(tmp_path, optimizer="sgd")
+    trained(lab, 2)
+    weight = lab.model.G.parameters()[0]
+    weight.data = weight.data * float("nan")                # a diverged state, as the worker keeps it
+    lab.post({"cmd": "save"})
+    lab.run_commands(block=False)
+    errors = [m["message"] for m in messages if m["type"] == "error"]
+    assert len(errors) == 1 and errors[0].startswith("save: got a diverged run (") and "nothing was saved" in errors[0]
+    assert not os.path.exists(tmp_path / "runs")            # no run-001 saying "running", no latest
 
 
 def test_a_diverged_run_pauses_with_one_line_and_the_frame_stays_json(tmp_path):

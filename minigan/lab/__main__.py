@@ -80,6 +80,26 @@ def is_loopback(host: str) -> bool:
     return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
 
 
+def own_names() -> list:
+    """This machine's names and addresses, as another machine's browser may put them in its
+    Host header: the host name, the fully qualified one, every address they resolve to, and
+    the address this machine reaches other networks from (a UDP socket's: nothing is sent)."""
+    names = {socket.gethostname(), socket.getfqdn()}
+    for name in list(names):
+        try:
+            names |= {info[4][0].split("%")[0] for info in socket.getaddrinfo(name, None)}
+        except socket.gaierror:
+            pass
+    for family, far in ((socket.AF_INET, "192.0.2.1"), (socket.AF_INET6, "2001:db8::1")):   # documentation ranges
+        try:
+            with socket.socket(family, socket.SOCK_DGRAM) as probe:
+                probe.connect((far, 9))
+                names.add(probe.getsockname()[0])
+        except OSError:
+            pass
+    return sorted(name for name in names if name)
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     try:
@@ -92,7 +112,8 @@ def main(argv=None) -> int:
                   f"reach the lab; pass --allow-remote to allow that (see {parser.prog} --help)", file=sys.stderr)
             return 2
         print(f"{parser.prog}: warning: listening on {args.host}: anyone who can reach it and has the token can "
-              f"drive this lab and save runs into {args.out}", file=sys.stderr)
+              f"drive this lab and save runs into {args.out}; the token travels unencrypted (http), so use this "
+              f"on a network you trust (see docs/lab.md)", file=sys.stderr)
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         print(f"{parser.prog}: error: --out {args.out}: a file, wanted a folder for the saved runs", file=sys.stderr)
         return 2
@@ -135,6 +156,8 @@ async def serve(args, prog: str) -> int:
     port = sock.getsockname()[1]
     shown = f"[{args.host}]" if ":" in args.host else args.host
     hosts = [f"{shown}:{port}", f"localhost:{port}"] + ([f"127.0.0.1:{port}"] if family == socket.AF_INET else [])
+    if args.allow_remote:                            # other machines name this one by its names and addresses
+        hosts += [f"[{name}]:{port}" if ":" in name else f"{name}:{port}" for name in own_names()]
     token = secrets.token_urlsafe(32)
     lab = Lab(LabSettings(seed=args.seed, backend=backend), publish=lambda message: None, out=os.path.abspath(args.out))
     server = LabServer(lab, token, hosts)

@@ -14,6 +14,7 @@ alone gives G, D, both optimizers, the generator's state and p_data exactly.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 
@@ -36,23 +37,39 @@ def save_run(model, settings, columns: dict, snapshots: list, out: str) -> str:
     if not columns["step"]:                 # the figures draw the history: it needs a row
         raise ValueError(f"save: got a run at iteration {model.step} with no history, wanted at least one "
                          f"iteration first (press play or one iteration)")
+    try:                                    # the state first: a refused save leaves no folder behind
+        model.check_finite(parameters=True)
+    except gan.TrainingDiverged as error:
+        raise ValueError(f"save: got a diverged run ({error.args[0].split('; last good')[0]}), wanted a finite one; "
+                         f"nothing was saved: press reset, or lower the learning rates") from None
     path = folders.new_run_folder(out)
     if model.step > model.config.steps:     # the config's steps is the step to reach: at least this one
         model.config = model.config.replace(steps=model.step)
     with folders.RunFolder(path, model.run_id, COMMAND) as folder:
-        folder.save(model, columns)           # history.csv, then checkpoint.npz
-        files = list(folders.OUT_FILES[:1] + folders.OUT_FILES[2:])   # all the demo's but last-good.npz
-        samples = model.generate(metrics.N_SAMPLES, seed=settings.seed)
-        scores = score(model, settings, samples)
-        summary = {"run_id": model.run_id, "dataset": settings.dataset, "backend": model.backend.name,
-                   "steps": model.step, "seed": settings.seed, **scores, "saved_by": COMMAND,
-                   "lr_d": float(model.opt_D.lr), "lr_g": float(model.opt_G.lr), "config": model.config.to_dict()}
-        with checkpoint.atomic_file(os.path.join(path, "metrics.json"), "w") as f:
-            json.dump(summary, f, indent=2)
-            f.write("\n")
-        results.write_figures(model, columns, snapshots, samples, path)
-        folder.finish("saved", files=files)
+        try:
+            write_folder(folder, model, settings, columns, snapshots)
+        except BaseException as error:        # run.json must not say "running" for a save that failed
+            with contextlib.suppress(OSError):
+                folder.finish("failed", error=f"{type(error).__name__}: {error}".splitlines()[0])
+            raise
     return path
+
+
+def write_folder(folder, model, settings, columns: dict, snapshots: list) -> None:
+    """Every file of a saved run into the locked ``folder``."""
+    path = folder.path
+    folder.save(model, columns)           # history.csv, then checkpoint.npz
+    files = list(folders.OUT_FILES[:1] + folders.OUT_FILES[2:])   # all the demo's but last-good.npz
+    samples = model.generate(metrics.N_SAMPLES, seed=settings.seed)
+    scores = score(model, settings, samples)
+    summary = {"run_id": model.run_id, "dataset": settings.dataset, "backend": model.backend.name,
+               "steps": model.step, "seed": settings.seed, **scores, "saved_by": COMMAND,
+               "lr_d": float(model.opt_D.lr), "lr_g": float(model.opt_G.lr), "config": model.config.to_dict()}
+    with checkpoint.atomic_file(os.path.join(path, "metrics.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+        f.write("\n")
+    results.write_figures(model, columns, snapshots, samples, path)
+    folder.finish("saved", files=files)
 
 
 def score(model, settings, samples) -> dict:

@@ -9,8 +9,8 @@ Security, as Jupyter learned it:
 - every request must carry the lab's token (``secrets.token_urlsafe``, printed at start):
   without it, or with another, the answer is 403;
 - the Host header must name this server (127.0.0.1, localhost or the --host given, with
-  its port): a page on another site that points its own name at 127.0.0.1 (DNS
-  rebinding) gets 403;
+  its port; with --allow-remote also this machine's own names and addresses): a page on
+  another site that points its own name at 127.0.0.1 (DNS rebinding) gets 403;
 - a WebSocket whose Origin is not the page's own is refused (403), so another site open in
   the same browser cannot drive the lab;
 - only the files listed in ``static/`` at start are served, by name, so no path reaches
@@ -102,8 +102,10 @@ class LabServer:
                     continue
                 try:
                     command = json.loads(message.data)
-                except ValueError:
-                    await ws.send_str(json.dumps({"type": "error", "message": "command: got text that is not JSON"}))
+                except (ValueError, RecursionError) as error:   # 200,000 "[" exhaust the parser's stack
+                    why = "JSON nested too deeply" if isinstance(error, RecursionError) else "text that is not JSON"
+                    await ws.send_str(json.dumps({"type": "error", "message": f"command: got {why}, wanted a "
+                                                                              f"JSON object with a 'cmd' string"}))
                     continue
                 self.lab.post(command)
         finally:
