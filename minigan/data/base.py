@@ -28,6 +28,21 @@ def cache_dir() -> str:
     return os.path.expanduser(os.environ.get("MINIGAN_CACHE") or os.path.join("~", ".cache", "minigan"))
 
 
+def write_cache(path: str, arrays: dict) -> None:
+    """Save ``arrays`` to the .npz ``path`` atomically: a temporary file in the same folder,
+    then a rename, so a reader sees the old file or the new one, never half of one. A folder
+    that cannot be written just means no cache: the caller makes the thing again next time."""
+    temporary = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(temporary, "wb") as file:
+            np.savez(file, **arrays)
+        os.replace(temporary, path)
+    except OSError:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
 def check_positive_int(name: str, value, minimum: int = 1) -> int:
     """``value`` as an int, or a ValueError naming ``name`` when it is not an integer >= minimum."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:

@@ -23,12 +23,11 @@ Painting a layer is then a blend, image = (1 - coverage) * image + coverage * co
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 
 import numpy as np
 
-from minigan.data.base import cache_dir, check_positive_int
+from minigan.data.base import cache_dir, check_positive_int, write_cache
 from minigan.data.images import ImageDataset
 
 COLOURS = {"yellow": (1.00, 0.82, 0.20), "orange": (1.00, 0.55, 0.15), "pink": (1.00, 0.62, 0.75),
@@ -97,12 +96,12 @@ def mouth_layers(style: str, x, y) -> list:
     if style == "smile":
         return [(arc(x, y, 0.0, -0.12, 0.42, 0.95, 0.09, opens_up=True), INK)]
     if style == "frown":
-        return [(arc(x, y, 0.0, -0.80, 0.42, 0.85, 0.09, opens_up=False), INK)]
+        return [(arc(x, y, 0.0, -0.75, 0.32, 1.15, 0.09, opens_up=False), INK)]
     if style == "open":
         return [(ellipse(x, y, 0.0, -0.42, 0.24, 0.17), INK)]
     if style == "flat":
         return [(segment(x, y, -0.30, -0.42, 0.30, -0.42, 0.09), INK)]
-    tongue = np.maximum(circle(x, y, 0.0, -0.56, 0.14), y + 0.53)    # the half of a disc below the lips
+    tongue = np.maximum(circle(x, y, 0.0, -0.58, 0.19), y + 0.52)    # the half of a disc below the lips
     return [(tongue, TONGUE), (arc(x, y, 0.0, -0.12, 0.42, 0.95, 0.09, opens_up=True), INK)]
 
 
@@ -182,18 +181,6 @@ def _read_cache(path: str, n: int, size: int):
     return images, factors
 
 
-def _write_cache(path: str, images, factors) -> None:
-    """Write atomically (a temporary file, then a rename); a folder we cannot write to means no cache."""
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, images=images, **factors)
-        os.replace(temporary, path)
-    except OSError:
-        pass
-
-
 def faces(n: int = 20000, size: int = 32, seed: int = 0, cache: bool = True) -> ImageDataset:
     """``n`` cartoon faces of ``size`` x ``size`` RGB pixels, each row (3 * size * size,) in [-1, 1].
 
@@ -211,7 +198,7 @@ def faces(n: int = 20000, size: int = 32, seed: int = 0, cache: bool = True) -> 
     if found is None:
         found = make_faces(n, size, seed)
         if cache:
-            _write_cache(path, *found)
+            write_cache(path, {"images": found[0], **found[1]})
     images, factors = found
     rows = images.reshape(n, -1).astype(np.float32) / 127.5 - 1.0         # [0, 255] -> [-1, 1]
     dataset = ImageDataset(rows, combination(factors), (3, size, size), name="faces",

@@ -12,6 +12,8 @@
   samples; ``frechet_distance`` compares the Gaussians fitted to two sets of feature
   vectors (the features come from a classifier trained on the real digits; this module
   only takes the arrays, so any feature extractor plugs in).
+- Faces with known factors: ``recognizable_fraction`` and ``combinations_covered`` read a
+  judge's per-factor probabilities (``minigan.judging.faces_judge``).
 
 Every function accepts NumPy arrays, backend arrays (CuPy, strict) or Tensors, copies them
 to the host and computes in float64.
@@ -279,3 +281,37 @@ def frechet_distance(features_a, features_b) -> float:
             f"features_b: got {mean_b.shape[0]} features per row, wanted {mean_a.shape[0]} like features_a"
         )
     return frechet_distance_gaussians(mean_a, cov_a, mean_b, cov_b)
+
+
+RECOGNIZABLE = 0.9   # a judge's largest probability, in every factor, for a sample to count as recognizable
+
+
+def _factor_probabilities(probabilities) -> list:
+    """The judge's {factor: (n, classes)} probabilities as host arrays, checked."""
+    if not isinstance(probabilities, dict) or not probabilities:
+        raise TypeError(f"probabilities: got {type(probabilities).__name__}, wanted {{factor: (n, classes) array}}")
+    blocks = [to_host(p, f"probabilities[{name!r}]") for name, p in probabilities.items()]
+    n = blocks[0].shape[0]
+    if any(b.ndim != 2 or b.shape[0] != n or n < 1 for b in blocks):
+        raise ValueError(f"probabilities: got shapes {[b.shape for b in blocks]}, wanted (n, classes) with one n")
+    return blocks
+
+
+def recognizable(probabilities, threshold: float = RECOGNIZABLE) -> np.ndarray:
+    """(n,) bools: the samples whose largest probability is >= ``threshold`` in every factor."""
+    return np.all([b.max(axis=1) >= threshold for b in _factor_probabilities(probabilities)], axis=0)
+
+
+def recognizable_fraction(probabilities, threshold: float = RECOGNIZABLE) -> float:
+    """The share of samples a judge places confidently in every factor (real faces: near 1)."""
+    return float(np.mean(recognizable(probabilities, threshold)))
+
+
+def combinations_covered(probabilities, threshold: float = RECOGNIZABLE) -> int:
+    """How many factor combinations (colour, eyes, mouth) appear among the recognizable
+    samples: a combination is covered when at least one sample is recognizably it.
+    The modes covered of the ring, for images; a collapsed generator covers 1."""
+    blocks = _factor_probabilities(probabilities)
+    keep = recognizable(probabilities, threshold)
+    chosen = np.stack([b.argmax(axis=1) for b in blocks], axis=1)[keep]     # (recognizable, factors)
+    return int(len(np.unique(chosen, axis=0)))
