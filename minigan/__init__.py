@@ -8,10 +8,10 @@ Reading minigan: the folders in reading order, each built only on those above it
     threads.py     (190)  how many BLAS threads compute them: measured, borrowed, given back
     autograd.py    (310)  Tensor and Op: an array, its .grad, and the op that made it
     backprop.py    (210)  backward() and minigan.grad: the walk, differentiable once more
-    ops/           (840)  every primitive: its forward and hand-derived VJP side by side
+    ops/          (1200)  every primitive: its forward and hand-derived VJP side by side
     gradcheck.py   (150)  central differences in float64 against those VJPs
   the blocks
-    nn/            (640)  Module, Linear, activations, MLP, Gumbel-softmax
+    nn/            (920)  Module, Linear, Conv2d, BatchNorm, activations, MLP, Gumbel-softmax
     losses/        (490)  V(D, G) and its successors, with closed-form gradients
     optim.py       (240)  SGD with momentum, Adam
     data/          (720)  noise priors; 1-D, ring, grid, digits, MNIST, categorical

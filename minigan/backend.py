@@ -118,6 +118,31 @@ class Backend:
         np.add.at(out, self.to_host(index), self.to_host(values))
         return self.asarray(out)
 
+    def windows(self, x, kernel, stride):
+        """The (kH, kW) windows of a channels-last array x (N, H, W, C), every ``stride`` =
+        (sH, sW)-th one, as an array (N, Ho, Wo, kH, kW, C) with Ho = (H - kH) // sH + 1:
+
+            windows[n, p, q, i, j, c] = x[n, p * sH + i, q * sW + j, c]
+
+        NumPy and CuPy give a strided view that copies nothing (``as_strided``: the window
+        axes step one pixel, the position axes ``stride`` pixels); read it, never write it,
+        since windows overlap in memory. The array API has no strided views, so the strict
+        backend builds the same view on a host copy and copies the result back.
+        """
+        (k_h, k_w), (s_h, s_w) = kernel, stride
+        n, h, w, c = x.shape
+        shape = (n, (h - k_h) // s_h + 1, (w - k_w) // s_w + 1, k_h, k_w, c)
+        if self.name == "strict":
+            host = np.asarray(self.to_host(x))
+            return self.asarray(np.ascontiguousarray(_window_view(np.lib.stride_tricks.as_strided, host, shape, stride)))
+        as_strided = np.lib.stride_tricks.as_strided if self.name == "numpy" else self.xp.lib.stride_tricks.as_strided
+        return _window_view(as_strided, x, shape, stride)
+
+
+def _window_view(as_strided, x, shape, stride):
+    """``as_strided`` with the strides of Backend.windows (x's own strides, in bytes)."""
+    t_n, t_h, t_w, t_c = x.strides
+    return as_strided(x, shape=shape, strides=(t_n, t_h * stride[0], t_w * stride[1], t_h, t_w, t_c))
 
 class Random:
     """A seeded generator: NumPy's PCG64 on the host, draws copied to the backend.

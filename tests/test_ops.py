@@ -19,6 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from strategies import BACKENDS, arrays, away_from_zero, broadcast_pair, distinct, float32_logits, shapes
+from test_conv import conv2d_loops, conv_transpose2d_loops
 
 import minigan
 from minigan import ops
@@ -161,6 +162,52 @@ def row_index(draw):
     return (draw(arrays(shape)),), {"rows": rows}
 
 
+@st.composite
+def convolving(draw, transpose=False):
+    """A small convolution: x (N, C, H, W), w (O, C, kH, kW), stride 1-2, padding 0-1 (test_conv.py
+    sweeps kernels 1-5, strides 1-3, paddings 0-2). For the transpose, x has O channels and
+    an output_padding below the stride; for conv2d_weight, the second input is grad_y."""
+    n, c, o = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    k, s, p = draw(st.integers(1, 3)), draw(st.integers(1, 2)), draw(st.integers(0, 1))
+    size = max(1, k - 2 * p) + draw(st.integers(0, 2))
+    w = draw(arrays((o, c, k, k), -1.0, 1.0))
+    if transpose == "weight":
+        h_out = (size + 2 * p - k) // s + 1
+        return (draw(arrays((n, c, size, size), -1.0, 1.0)), draw(arrays((n, o, h_out, h_out), -1.0, 1.0))), \
+            {"kernel": (k, k), "stride": s, "padding": p}
+    if not transpose:
+        return (draw(arrays((n, c, size, size), -1.0, 1.0)), w), {"stride": s, "padding": p}
+    extra = draw(st.integers(0, s - 1))
+    if (size - 1) * s + k + extra - 2 * p < 1:
+        p = 0
+    return (draw(arrays((n, o, size, size), -1.0, 1.0)), w), {"stride": s, "padding": p, "output_padding": extra}
+
+
+@st.composite
+def normalizing(draw):
+    """Features (m >= 2, n) spread along the batch (each column's values at least 1 apart on
+    average: no near-zero variance, where float32 would lose the digits the check compares)."""
+    m, n = draw(st.integers(2, 5)), draw(st.integers(1, 3))
+    spread = np.linspace(-3.0, 3.0, m)[:, None]
+    return (draw(arrays((m, n), -0.4, 0.4)) + spread,), {"axis": 0}
+
+
+def conv2d_weight_reference(x, grad_y, kernel, stride, padding):
+    """sum over n, p, q of grad_y[n, o, p, q] x_pad[n, c, s p + i, s q + j], through conv2d_loops:
+    w[o, c, i, j] = <conv2d(x, e_ocij), grad_y>, one unit weight e at a time."""
+    o, c = grad_y.shape[1], x.shape[1]
+    g = np.zeros((o, c) + tuple(kernel))
+    for index in np.ndindex(g.shape):
+        unit = np.zeros(g.shape)
+        unit[index] = 1.0
+        g[index] = np.sum(conv2d_loops(x, unit, (stride, stride), (padding, padding)) * grad_y)
+    return g
+
+
+def standardized(x, axis):
+    return (x - x.mean(axis=axis, keepdims=True)) / np.sqrt(x.var(axis=axis, keepdims=True) + 1e-5)
+
+
 def positive(shape):
     return arrays(shape, 0.1, 3.0)
 
@@ -217,6 +264,12 @@ OPS = {
     "leaky_relu": Case(ops.leaky_relu, np_leaky_relu, leaky()),
     "softplus": Case(ops.softplus, lambda x: np.logaddexp(0.0, x), unary()),
     "log_sigmoid": Case(ops.log_sigmoid, lambda x: -np.logaddexp(0.0, -x), unary()),
+    "conv2d": Case(ops.conv2d, lambda x, w, stride, padding: conv2d_loops(x, w, (stride,) * 2, (padding,) * 2),
+                   convolving()),
+    "conv_transpose2d": Case(ops.conv_transpose2d, lambda x, w, stride, padding, output_padding: conv_transpose2d_loops(
+        x, w, (stride,) * 2, (padding,) * 2, (output_padding,) * 2), convolving(transpose=True)),
+    "conv2d_weight": Case(ops.conv2d_weight, conv2d_weight_reference, convolving(transpose="weight")),
+    "batch_norm": Case(ops.batch_norm, standardized, normalizing()),
 }
 
 

@@ -18,25 +18,29 @@ import math
 INIT_NAMES = ("glorot", "normal", "he")
 
 
-def glorot_uniform(rng, n_in: int, n_out: int, dtype):
+def glorot_uniform(rng, n_in: int, n_out: int, dtype, shape=None):
     limit = math.sqrt(6.0 / (n_in + n_out))
-    return rng.uniform((n_in, n_out), -limit, limit, dtype=dtype)
+    return rng.uniform(shape or (n_in, n_out), -limit, limit, dtype=dtype)
 
 
-def normal(rng, n_in: int, n_out: int, dtype, std: float = 0.02):
-    return rng.normal((n_in, n_out), 0.0, std, dtype=dtype)
+def normal(rng, n_in: int, n_out: int, dtype, std: float = 0.02, shape=None):
+    return rng.normal(shape or (n_in, n_out), 0.0, std, dtype=dtype)
 
 
-def he_normal(rng, n_in: int, n_out: int, dtype):
-    return rng.normal((n_in, n_out), 0.0, math.sqrt(2.0 / n_in), dtype=dtype)
+def he_normal(rng, n_in: int, n_out: int, dtype, shape=None):
+    return rng.normal(shape or (n_in, n_out), 0.0, math.sqrt(2.0 / n_in), dtype=dtype)
 
 
-def weight(name: str, rng, n_in: int, n_out: int, dtype):
-    """A (n_in, n_out) weight array drawn with the init called ``name`` ("glorot", "normal", "he")."""
+def weight(name: str, rng, n_in: int, n_out: int, dtype, shape=None):
+    """A (n_in, n_out) weight array drawn with the init called ``name`` ("glorot", "normal", "he").
+
+    ``shape``: another shape to draw, with the fans n_in and n_out given (a convolution's
+    (O, C, kH, kW) weight has n_in = C kH kW inputs per output and n_out = O kH kW).
+    """
     if name == "glorot":
-        return glorot_uniform(rng, n_in, n_out, dtype)
+        return glorot_uniform(rng, n_in, n_out, dtype, shape)
     if name == "normal":
-        return normal(rng, n_in, n_out, dtype)
+        return normal(rng, n_in, n_out, dtype, shape=shape)
     if name == "he":
-        return he_normal(rng, n_in, n_out, dtype)
+        return he_normal(rng, n_in, n_out, dtype, shape)
     raise ValueError(f"init: got {name!r}, wanted one of {', '.join(INIT_NAMES)}")

@@ -1,9 +1,12 @@
 """Module and Parameter: how a network keeps, names, saves and moves the numbers it learns.
 
-A ``Parameter`` is a Tensor with ``requires_grad=True`` that a ``Module`` owns. A Module
-finds its parameters by looking at its own attributes, in the order they were set:
+A ``Parameter`` is a Tensor with ``requires_grad=True`` that a ``Module`` owns. A ``Buffer``
+is a Tensor it keeps without learning it (BatchNorm's running statistics): saved and moved
+with the parameters, never given to an optimizer. A Module finds both by looking at its
+own attributes, in the order they were set:
 
-- an attribute that is a Parameter is one of its parameters (``weight``, ``bias``);
+- an attribute that is a Parameter is one of its parameters (``weight``, ``bias``), one
+  that is a Buffer one of its buffers (``running_mean``);
 - an attribute that is a Module is a child, whose parameters get the prefix ``name.``;
 - an attribute that is a list or tuple of Modules gives children ``name.0``, ``name.1``, ...
 
@@ -37,6 +40,27 @@ class Parameter(Tensor):
         return f"Parameter(shape={self.shape}, dtype={self.dtype}, backend={self.backend.name!r})"
 
 
+class Buffer(Tensor):
+    """A Tensor a Module keeps but does not learn (``requires_grad=False``), such as BatchNorm's
+    running mean: in ``state_dict()`` and checkpoints, moved by ``to()``, not in ``parameters()``.
+
+    ``Buffer(data, backend=None)`` takes what ``Parameter`` takes. The module replaces its
+    ``data`` with a new array to update it (never in place: a saved state stays as it was).
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data, backend: str | Backend | None = None):
+        if isinstance(data, Tensor):
+            backend = data.backend if backend is None else backend
+            data = data.data
+        backend = backend_of(data) if backend is None else get_backend(backend)
+        super().__init__(backend.asarray(data), backend)
+
+    def __repr__(self):
+        return f"Buffer(shape={self.shape}, dtype={self.dtype}, backend={self.backend.name!r})"
+
+
 class Module:
     """A piece of a network: ``forward`` says what it computes; the rest is bookkeeping.
 
@@ -56,20 +80,30 @@ class Module:
 
     # ---- what the module holds ----------------------------------------------------------
     def members(self):
-        """(name, value) for each Parameter and child Module, in attribute order."""
+        """(name, value) for each Parameter, Buffer and child Module, in attribute order."""
         for name, value in vars(self).items():
-            if isinstance(value, (Parameter, Module)):
+            if isinstance(value, (Parameter, Buffer, Module)):
                 yield name, value
             elif isinstance(value, (list, tuple)):
                 for i, item in enumerate(value):
-                    if isinstance(item, (Parameter, Module)):
+                    if isinstance(item, (Parameter, Buffer, Module)):
                         yield f"{name}.{i}", item
 
     def named_parameters(self, prefix: str = "") -> list:
         """[(dotted name, Parameter)], depth first in attribute order; a shared one listed once."""
+        return self._named(Parameter, prefix)
+
+    def named_buffers(self, prefix: str = "") -> list:
+        """[(dotted name, Buffer)], in the same order as ``named_parameters()``."""
+        return self._named(Buffer, prefix)
+
+    def _named(self, kind, prefix: str) -> list:
         result, seen = [], set()
         for name, value in self.members():
-            pairs = [(name, value)] if isinstance(value, Parameter) else value.named_parameters(name + ".")
+            if isinstance(value, Module):
+                pairs = value._named(kind, name + ".")
+            else:
+                pairs = [(name, value)] if isinstance(value, kind) else []
             for child_name, p in pairs:
                 if id(p) not in seen:
                     seen.add(id(p))
@@ -109,18 +143,19 @@ class Module:
 
     # ---- saving and loading -------------------------------------------------------------
     def state_dict(self) -> dict:
-        """{dotted name: NumPy array on the host}, a copy that later training does not change."""
-        return {name: p.numpy().copy() for name, p in self.named_parameters()}
+        """{dotted name: NumPy array on the host} for every parameter, then every buffer:
+        a copy that later training does not change."""
+        return {name: p.numpy().copy() for name, p in self.named_parameters() + self.named_buffers()}
 
     def load_state_dict(self, state: dict) -> None:
-        """Copy the arrays of ``state`` (as from ``state_dict()``) into the parameters.
+        """Copy the arrays of ``state`` (as from ``state_dict()``) into the parameters and buffers.
 
         Every name must be present with the parameter's shape; nothing is changed unless
         all of them are. Values are cast to each parameter's dtype and backend.
         """
         if not isinstance(state, dict):
             raise TypeError(f"state: got {type(state).__name__}, wanted a dict name -> array from state_dict()")
-        own = dict(self.named_parameters())
+        own = dict(self.named_parameters() + self.named_buffers())
         missing = [name for name in own if name not in state]
         unexpected = [name for name in state if name not in own]
         if missing or unexpected:
@@ -141,14 +176,14 @@ class Module:
 
     # ---- moving between backends --------------------------------------------------------
     def to(self, backend: str | Backend) -> "Module":
-        """Move every parameter to ``backend`` (through the host), in place. Returns self.
+        """Move every parameter and buffer to ``backend`` (through the host), in place. Returns self.
 
         The Parameter objects stay the same (only their data moves), so build optimizers
         after moving: their state lives on the backend they were made on.
         """
         backend = get_backend(backend)
         for _, value in self.members():
-            if isinstance(value, Parameter) and value.backend is not backend:
+            if isinstance(value, (Parameter, Buffer)) and value.backend is not backend:
                 value.data = backend.asarray(value.numpy())  # keeps the dtype (float32 stays float32)
                 value.backend = backend
                 value.grad = None

@@ -5,13 +5,15 @@ Reading guide. ``y = f(x)`` forward; ``grad_y`` is dL/dy coming back; backward r
 docstring states both lines; docs/math/ops.md derives them, and
 tests/test_ops.py::test_backward_matches_finite_differences checks every one.
 
-The ops live in four files by kind; every name is importable from ``minigan.ops``:
+The ops live in files by kind; every name is importable from ``minigan.ops``:
 
 - arithmetic.py   +, -, *, /, negation, powers, the matrix product
 - reductions.py   sum, mean, max over axes
 - shapes.py       reshape, transpose, broadcasting, concatenation, indexing
 - elementwise.py  exp, log, tanh, the sigmoid family, the rectifiers, where
 - softmax.py      softmax, log_softmax; one_hot and argmax (no gradient: they cut the graph)
+- conv.py         conv2d, conv_transpose2d and conv2d_weight: each one's backward is the others
+- batchnorm.py    batch_norm: standardising with the batch's statistics, its closed-form backward
 
 The backward passes are written with ``ctx.xp``: the array library (NumPy, CuPy) on the
 default path, and this package itself under ``backward(create_graph=True)``, whose
@@ -31,3 +33,7 @@ from minigan.ops.shapes import (  # noqa: F401
     broadcast_to, concat, getitem, matrix_transpose, permute_dims, reshape, transpose,
 )
 from minigan.ops.softmax import LogSoftmax, Softmax, argmax, log_softmax, one_hot, softmax  # noqa: F401
+from minigan.ops.conv import (  # noqa: F401
+    Conv2d, Conv2dWeight, ConvTranspose2d, conv2d, conv2d_weight, conv_transpose2d,
+)
+from minigan.ops.batchnorm import BatchNorm, batch_norm  # noqa: F401
