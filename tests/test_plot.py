@@ -219,9 +219,142 @@ def test_every_plot_has_axis_labels_a_legend_beside_the_data_and_titles_that_fit
     assert plots[-1].get_xlabel(), f"{name}: no x label"
 
 
-def test_real_points_and_mode_centres_are_drawn_above_the_generated_ones(monkeypatch, tmp_path):
+def test_generated_points_are_drawn_above_the_real_ones_and_modes_are_thin_outlines(monkeypatch, tmp_path):
     fig = drawn_figure(monkeypatch, lambda: FIGURES["samples_2d"](tmp_path / "s.png"))
     ax = fig.axes[0]
-    layers = {c.get_label(): c.get_zorder() for c in ax.collections if c.get_label()}
-    assert layers["generated G(z)"] < layers["real x ~ p_data"] < layers["mode centres"]
+    layers = {c.get_label(): c for c in ax.collections if c.get_label()}
+    real, fake, modes = layers["real x ~ p_data"], layers["generated G(z)"], layers["mode centres"]
+    assert real.get_zorder() < fake.get_zorder() < modes.get_zorder()   # G's samples are what we look at
+    assert fake.get_alpha() < 0.6                                      # see-through: a crowd reads as dense
+    assert real.get_sizes()[0] < fake.get_sizes()[0]                    # the data: small points beneath
+    assert len(modes.get_facecolors()) == 0 and modes.get_linewidths()[0] <= 1.0   # thin, unfilled
     assert ax.get_xlabel() and ax.get_ylabel()
+
+
+def test_mode_circles_of_a_radius_are_outlines_of_that_radius(monkeypatch, tmp_path):
+    centres = ring_points(8, 2, noise=0.0)
+    fig = drawn_figure(monkeypatch, lambda: plot.plot_samples_2d(ring_points(300), ring_points(300, 1), tmp_path / "s.png",
+                                                                 centres=centres, radius=0.06))
+    circles = fig.axes[0].patches
+    assert len(circles) == 8 and all(c.get_radius() == 0.06 and not c.get_fill() for c in circles)
+    assert all(c.get_zorder() > 3 for c in circles)
+
+
+# ---- figures that fit the loss form ---------------------------------------------------------------
+FORMS = ("non_saturating", "minimax", "lsgan", "wgan", "hinge")
+
+
+def legend_labels(ax):
+    return [text.get_text() for text in ax.get_legend().get_texts()]
+
+
+def horizontal_lines(ax):
+    """{y: label} of the axhline lines on ``ax`` (a Line2D whose x runs over the axes, 0 to 1)."""
+    return {float(line.get_ydata()[0]): line.get_label() for line in ax.lines
+            if list(line.get_xdata()) == [0, 1] and line.get_ydata()[0] == line.get_ydata()[1]}
+
+
+def critic_history(n=100, seed=0):
+    """Records as a wgan critic reports them: raw scores, far outside [0, 1]."""
+    rng = np.random.default_rng(seed)
+    return [{"step": i + 1, "d_loss": -3.0 + rng.normal(), "g_loss": 2.0 + rng.normal(), "value": 3.0 + rng.normal(),
+             "d_real": 5.0 + rng.normal(), "d_fake": -2.0 + rng.normal(), "g_grad_norm": 1.0} for i in range(n)]
+
+
+@pytest.mark.parametrize("loss", FORMS)
+def test_the_loss_figure_names_the_curves_as_the_form_does_and_draws_only_its_own_equilibrium(loss):
+    fig = plot.losses_figure(history(50), loss)
+    top, bottom = fig.axes
+    labels = legend_labels(top) + legend_labels(bottom)
+    lines = {**horizontal_lines(top), **{("bottom", y): label for y, label in horizontal_lines(bottom).items()}}
+    expected_g = {"non_saturating": "-log D(G(z))", "minimax": "log(1 - D(G(z)))", "lsgan": "1/2 (D(G(z)) - 1)^2",
+                  "wgan": "-mean D(G(z))", "hinge": "-mean D(G(z))"}[loss]
+    assert any(expected_g in label for label in legend_labels(top)), (loss, labels)
+    if loss in ("non_saturating", "minimax"):
+        assert lines == {math.log(4): "log 4: D loss at equilibrium", ("bottom", -math.log(4)): "-log 4 (equilibrium)"}
+        assert bottom.get_ylabel() == "V(D, G)"
+        return
+    assert not any("log 4" in label for label in labels), f"{loss}: -log 4 belongs to the 2014 forms only"
+    assert math.log(4) not in lines and ("bottom", -math.log(4)) not in lines
+    expected = {"lsgan": {0.25, ("bottom", -0.25)}, "wgan": {("bottom", 0.0)}, "hinge": {2.0, ("bottom", -2.0)}}[loss]
+    assert set(lines) == expected, (loss, lines)
+    assert {"wgan": "critic loss", "lsgan": "1/2 (D(x) - 1)^2", "hinge": "relu(1 - D(x))"}[loss] in legend_labels(top)[0]
+
+
+@pytest.mark.parametrize("loss", FORMS)
+def test_the_mean_d_panel_has_the_half_line_only_where_half_is_the_equilibrium(loss):
+    records = history(50) if loss in ("non_saturating", "minimax", "lsgan") else critic_history()
+    top = plot.discriminator_figure(records, loss).axes[0]
+    lines = horizontal_lines(top)
+    if loss in ("wgan", "hinge"):
+        assert lines == {}, f"{loss}: a critic's score has no 1/2"
+        assert legend_labels(top) == ["mean critic score, real data", "mean critic score, generated"]
+        assert top.get_ylim()[1] > 5.0                        # the scores are drawn as they are, not cut to [0, 1]
+        assert top.get_title() == "What the critic says"
+    elif loss == "lsgan":
+        assert lines == {0.5: "D = 1/2: equilibrium for a = 0, b = 1"}
+    else:
+        assert lines == {0.5: "1/2: D cannot tell them apart"} and top.get_ylim() == (-0.02, 1.02)
+
+
+def critic(points):
+    """A made-up critic score: positive near the circle of radius 2, negative elsewhere."""
+    return 3.0 - 4.0 * (np.linalg.norm(points, axis=1) - 2.0) ** 2
+
+
+@pytest.mark.parametrize("loss", FORMS)
+def test_the_heatmap_is_a_probability_or_a_score_centred_where_the_form_centres_it(loss):
+    d = near_ring if loss in ("non_saturating", "minimax") else critic
+    fig = plot.samples_2d_figure(ring_points(300), ring_points(300, 1), discriminator=d, loss=loss)
+    bar = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"][0]
+    contour = [c for c in fig.axes[0].collections if hasattr(c, "levels")][0]
+    assert contour.get_cmap().name == "RdBu_r"                        # diverging: white at the centre
+    levels = np.asarray(contour.levels)
+    if loss in ("non_saturating", "minimax"):
+        assert bar.get_ylabel() == "D(x): probability x is real"
+        assert levels[0] == 0.0 and levels[-1] == 1.0
+        return
+    centre = 0.5 if loss == "lsgan" else 0.0
+    assert bar.get_ylabel() == ("D(x): least-squares score (real 1, fake 0)" if loss == "lsgan" else "critic score D(x)")
+    assert "probability" not in bar.get_ylabel()
+    assert levels[len(levels) // 2] == pytest.approx(centre) and levels[0] + levels[-1] == pytest.approx(2 * centre)
+
+
+def test_a_1d_critic_gets_an_axis_of_its_own(tmp_path, monkeypatch):
+    fig = drawn_figure(monkeypatch, lambda: plot.plot_samples_1d(
+        np.random.default_rng(0).normal(4.0, 0.5, 300), np.random.default_rng(1).normal(3.5, 0.8, 300),
+        tmp_path / "g.png", discriminator=lambda x: 10.0 * (x[:, 0] - 4.0), loss="wgan"))
+    density, score = fig.axes
+    assert score.get_ylabel() == "critic score D(x)" and score.get_ylim()[0] < -5.0
+    assert "critic score D(x)" in legend_labels(density)
+
+
+def test_an_unknown_form_is_refused_by_name(tmp_path):
+    with pytest.raises(ValueError, match="loss: got 'wasserstein', wanted one of non_saturating, minimax"):
+        plot.plot_losses(history(5), tmp_path / "l.png", loss="wasserstein")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("loss", FORMS)
+def test_the_history_reports_d_in_the_forms_own_units(loss):
+    """d_real and d_fake, what the mean panel draws: a probability for the 2014 forms, the raw
+    score for lsgan, wgan and hinge (the mean of D's output on the minibatch)."""
+    from minigan import gan
+    from minigan.autograd import Tensor, no_grad
+    from minigan.judging import results
+
+    model = gan.build(gan.recipe("ring", loss=loss, g_hidden=(8,), d_hidden=(8,), m=16, steps=3, seed=1))
+    model.train(3)
+    points = ring_points(50, 3)
+    with no_grad():
+        raw = model.D(Tensor(model.backend.asarray(points, dtype=model.backend.default_float), model.backend)).numpy()
+    shown = results.d_output(model)(points)
+    if loss in ("non_saturating", "minimax"):
+        np.testing.assert_allclose(shown, 1.0 / (1.0 + np.exp(-raw.ravel())), rtol=1e-5)
+    else:
+        np.testing.assert_array_equal(shown, raw.ravel())
+    record = model.train_step().to_floats()
+    if loss in ("wgan", "hinge"):     # the critic's loss is the gap of the two means it reports
+        gap = record["d_fake"] - record["d_real"]
+        if loss == "wgan":
+            assert record["d_loss"] == pytest.approx(gap, rel=1e-4, abs=1e-6)

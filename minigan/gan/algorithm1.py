@@ -54,8 +54,8 @@ class StepRecord:
     value        V(D, G) estimated on the last discriminator step's minibatch (= -d_loss)
     d_real       mean D(x) on that minibatch (D's belief that real data is real)
     d_fake       mean D(G(z)) on that minibatch (near 0: D rejects the fakes)
-                 (for the lsgan, wgan and hinge forms D outputs scores, not logits: these two
-                 are then the sigmoid of the scores, to compare within a run only)
+                 (both in D's own units: sigmoid(logit), a probability, for the 2014 forms;
+                 the raw score for lsgan (1/2 at its equilibrium), wgan and hinge (a critic))
     g_grad_norm  sqrt(sum of squares) of the gradient reaching G's parameters
     lr           the generator's learning rate used in this step (a Python float)
     """
@@ -251,14 +251,16 @@ class GAN:
         """The step's measurements, left on the backend (no copy to the host here)."""
         xp = self.backend.xp
 
-        def mean_probability(logits):  # mean D(.) = mean sigmoid(logit), in the exact exp(-|a|) form
+        def mean_output(logits):  # mean D(.) in D's units: sigmoid(logit) in the exact exp(-|a|) form
+            if losses.DISCRIMINATOR_FORM[self.loss] != "gan":
+                return xp.mean(logits.data)     # a score: lsgan, wgan, hinge
             return xp.mean(losses._sigmoid(xp, logits.data))
 
         squares = [xp.sum(p.grad * p.grad) for p in self.opt_G.params if p.grad is not None]  # G's parameters
         g_grad_norm = xp.sqrt(sum(squares)) if squares else xp.asarray(0.0, dtype=loss_G.dtype)
         return StepRecord(
             step=self.step, d_loss=loss_D.data, g_loss=loss_G.data, value=-loss_D.data,
-            d_real=mean_probability(real), d_fake=mean_probability(fake), g_grad_norm=g_grad_norm,
+            d_real=mean_output(real), d_fake=mean_output(fake), g_grad_norm=g_grad_norm,
             lr=float(self.opt_G.lr),
         )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from minigan.autograd import Tensor, no_grad
 from minigan.gan import callbacks
 
 from minigan.judging import metrics
@@ -67,9 +68,9 @@ def write_figures(model, history: dict, snapshots: list, samples, out: str) -> N
     """losses.png, discriminator.png, samples.png and training.gif (matplotlib loads here)."""
     from minigan.judging import plot
 
-    p_data, seed = model.p_data, model.config.seed
-    plot.plot_losses(history, os.path.join(out, "losses.png"))
-    plot.plot_discriminator(history, os.path.join(out, "discriminator.png"))
+    p_data, seed, loss = model.p_data, model.config.seed, model.config.loss
+    plot.plot_losses(history, os.path.join(out, "losses.png"), loss=loss)
+    plot.plot_discriminator(history, os.path.join(out, "discriminator.png"), loss=loss)
     title = f"{model.config.dataset}, step {model.step}"
     figure, gif = os.path.join(out, "samples.png"), os.path.join(out, "training.gif")
     if model.config.dataset == "digits":
@@ -83,10 +84,24 @@ def write_figures(model, history: dict, snapshots: list, samples, out: str) -> N
         return
     real = model.backend.to_host(p_data.sample(len(samples), model.backend.random(seed + 1)))
     if p_data.dim == 1:
-        plot.plot_samples_1d(real, samples, figure, density=p_data.density, discriminator=model.discriminate,
-                             title=title)
+        plot.plot_samples_1d(real, samples, figure, density=p_data.density, discriminator=d_output(model),
+                             title=title, loss=loss)
         plot.save_training_gif(snapshots, gif, real=real, density=p_data.density)
     else:
-        plot.plot_samples_2d(real, samples, figure, discriminator=model.discriminate, centres=p_data.centres,
-                             title=title)
-        plot.save_training_gif(snapshots, gif, real=real)
+        radius = metrics.HIGH_QUALITY_STDS * p_data.std      # a sample inside counts as high quality
+        plot.plot_samples_2d(real, samples, figure, discriminator=d_output(model), centres=p_data.centres,
+                             title=title, loss=loss, radius=radius)
+        plot.save_training_gif(snapshots, gif, real=real, centres=p_data.centres, radius=radius)
+
+
+def d_output(model):
+    """D's output for host points, in its loss form's units: D(x) = sigmoid(logit) for the 2014
+    forms, the raw score for lsgan, wgan and hinge (``plot.FORMS`` labels each)."""
+    if model.config.loss in ("non_saturating", "minimax"):
+        return model.discriminate
+
+    def score(points):
+        x = Tensor(model.backend.asarray(points, dtype=model.backend.default_float), model.backend)
+        with no_grad():
+            return model.D(x).numpy().reshape(-1)
+    return score

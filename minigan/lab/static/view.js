@@ -34,7 +34,8 @@ const LabView = {
   drawPlane(canvas, ctx, f) {
     const v = f.view, X = (x) => this.px(canvas, v, x), Y = (y) => this.py(canvas, v, y);
     if (this.layer("heatmap")) this.drawHeatmap(canvas, ctx, f.heatmap);
-    if (this.layer("reals")) this.dots(ctx, this.reals.map((p) => [X(p[0]), Y(p[1])]), "rgba(38,50,56,0.55)", 2);
+    // bottom to top: the data as small dots, G's samples over them (see-through), modes as thin rings
+    if (this.layer("reals")) this.dots(ctx, this.reals.map((p) => [X(p[0]), Y(p[1])]), "rgba(38,50,56,0.45)", 1.4);
     if (this.layer("manifold")) {
       ctx.strokeStyle = "rgba(0,0,0,0.35)"; ctx.lineWidth = 1;
       const rows = f.manifold, cols = rows[0].map((_, j) => rows.map((row) => row[j]));
@@ -44,7 +45,13 @@ const LabView = {
       }
       ctx.stroke();
     }
-    if (this.layer("fakes")) this.dots(ctx, f.fakes.map((p) => [X(p[0]), Y(p[1])]), "rgba(239,108,0,0.75)", 2.2);
+    if (this.layer("fakes")) this.dots(ctx, f.fakes.map((p) => [X(p[0]), Y(p[1])]), "rgba(239,108,0,0.6)", 2.2);
+    if (this.layer("reals") && this.centres.length) {      // outlines only: they hide no sample
+      ctx.strokeStyle = "rgba(0,0,0,0.55)"; ctx.lineWidth = 0.8;
+      ctx.beginPath();
+      for (const c of this.centres) { const x = X(c[0]), y = Y(c[1]); ctx.moveTo(x + 7, y); ctx.arc(x, y, 7, 0, 2 * Math.PI); }
+      ctx.stroke();
+    }
     if (this.layer("arrows")) {
       const scale = this.arrowScale(f.arrows);
       const from = f.fakes.slice(0, f.arrows.length).map((p) => [X(p[0]), Y(p[1])]);
