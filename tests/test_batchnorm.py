@@ -132,7 +132,8 @@ def test_buffers_are_saved_moved_and_not_learned():
     assert [name for name, _ in net.named_parameters()] == [
         "layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]
     assert [name for name, _ in net.named_buffers()] == ["layers.1.running_mean", "layers.1.running_var"]
-    assert list(net.state_dict()) == [name for name, _ in net.named_parameters() + net.named_buffers()]
+    assert list(net.state_dict()) == ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias",
+                                      "layers.1.running_mean", "layers.1.running_var"]   # PyTorch's order
     net(minigan.tensor(np.random.default_rng(4).normal(size=(8, 2)), dtype="float32"))
     saved = net.state_dict()
     other = nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4), nn.ReLU())

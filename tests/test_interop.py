@@ -393,3 +393,82 @@ def test_importing_minigan_interop_does_not_import_torch():
     code = "import sys, minigan, minigan.interop; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+# ---- convolutional networks: conv, transposed conv, batch norm, flatten ------------------------
+def dcgan_pair(dtype):
+    """A small DCGAN: G (10 -> 4 x 4 x 8 -> 8 x 8 x 4 -> 16 x 16 x 3) with BatchNorm, D mirrored."""
+    G = nn.Sequential(nn.Linear(10, 8 * 4 * 4, rng=rng(11), dtype=dtype), nn.BatchNorm1d(8 * 4 * 4, dtype=dtype),
+                      nn.ReLU(), nn.Unflatten((8, 4, 4)),
+                      nn.ConvTranspose2d(8, 4, 4, stride=2, padding=1, bias=False, init="normal", rng=rng(12),
+                                         dtype=dtype),
+                      nn.BatchNorm2d(4, dtype=dtype), nn.ReLU(),
+                      nn.ConvTranspose2d(4, 3, (3, 4), stride=(2, 2), padding=(1, 1), output_padding=(1, 0),
+                                         rng=rng(13), dtype=dtype), nn.Tanh())
+    D = nn.Sequential(nn.Conv2d(3, 4, 4, stride=2, padding=1, rng=rng(14), dtype=dtype), nn.LeakyReLU(0.2),
+                      nn.Conv2d(4, 8, (4, 3), stride=(2, 1), padding=(1, 2), bias=False, rng=rng(15), dtype=dtype),
+                      nn.BatchNorm2d(8, dtype=dtype), nn.LeakyReLU(0.2), nn.Flatten(),
+                      nn.Linear(8 * 4 * 10, 1, rng=rng(16), dtype=dtype))
+    return G, D
+
+
+def prime_running_statistics(module, x):
+    """One training-mode forward, so the running statistics are not the initial (0, 1)."""
+    module(minigan.tensor(x, dtype=str(module.parameters()[0].dtype)))
+    return module
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_convolutional_round_trips_are_bit_identical(dtype):
+    G, D = dcgan_pair(dtype)
+    prime_running_statistics(G, x64(5, 10, seed=9))
+    for module in (G, D.eval()):
+        converted = interop.to_torch(module)
+        back = interop.from_torch(converted)
+        assert_bit_identical(module.state_dict(), back.state_dict())   # buffers included
+        assert converted.training == back.training == module.training
+        ours = module.state_dict()
+        theirs = {k: v.numpy() for k, v in converted.state_dict().items() if not k.endswith("num_batches_tracked")}
+        assert [f"layers.{k}" for k in theirs] == list(ours)
+        for key, value in theirs.items():
+            assert np.array_equal(torch_layout(ours["layers." + key]), value), key
+        again = interop.to_torch(back)
+        for (name, a), b in zip(converted.state_dict().items(), again.state_dict().values()):
+            assert a.dtype == b.dtype and torch.equal(a, b), name
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+@pytest.mark.parametrize("net", ["G", "D"])
+def test_convolutional_values_gradients_and_running_statistics_are_equal(net, mode):
+    """y, dL/dx, dL/dtheta (and, in training mode, the updated running statistics) equal PyTorch's."""
+    G, D = dcgan_pair("float64")
+    module = {"G": G, "D": D}[net]
+    x = x64(5, 10, seed=1) if net == "G" else np.random.default_rng(1).normal(size=(5, 3, 16, 16))
+    prime_running_statistics(module, x * 0.5 + 1.0)
+    module.train(mode == "train")
+    converted = interop.to_torch(module)
+    x_ours = minigan.tensor(x, requires_grad=True, dtype="float64")
+    y_ours = module(x_ours)
+    w = np.random.default_rng(2).normal(size=y_ours.shape)
+    (y_ours * minigan.tensor(w, dtype="float64")).sum().backward()
+    x_theirs = torch.tensor(x, requires_grad=True)
+    y_theirs = converted(x_theirs)
+    (y_theirs * torch.from_numpy(w)).sum().backward()
+    np.testing.assert_allclose(y_ours.numpy(), y_theirs.detach().numpy(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(x_ours.grad, x_theirs.grad.numpy(), rtol=0, atol=1e-10)
+    for (name, ours), theirs in zip(module.named_parameters(), converted.parameters()):
+        np.testing.assert_allclose(torch_layout(ours.grad), theirs.grad.numpy(), rtol=1e-10, atol=1e-10, err_msg=name)
+    for (name, ours), theirs in zip(module.named_buffers(), [b for n, b in converted.named_buffers()
+                                                             if not n.endswith("num_batches_tracked")]):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-14, err_msg=name)
+
+
+def test_convolutions_minigan_cannot_compute_are_refused():
+    with pytest.raises(interop.UnsupportedLayer, match=r"torch_module\[0\]: got a Conv2d with .*dilation=\(2, 2\)"):
+        interop.from_torch(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, dilation=2)))
+    with pytest.raises(interop.UnsupportedLayer, match="groups=2"):
+        interop.from_torch(torch.nn.ConvTranspose2d(4, 4, 3, groups=2))
+    with pytest.raises(interop.UnsupportedLayer, match="affine=False"):
+        interop.from_torch(torch.nn.BatchNorm2d(3, affine=False))
+    with pytest.raises(interop.UnsupportedLayer, match="got a torch.nn.Flatten"):
+        interop.from_torch(torch.nn.Flatten(start_dim=0))

@@ -15,7 +15,8 @@ the same numbers. Two things are spelled differently:
 - **Names.** minigan's ``layers.2.weight`` is PyTorch's ``2.weight``: the same position in
   the Sequential, without the attribute name.
 
-- layers.py      to_torch, from_torch: Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Dropout, Sequential
+- layers.py      to_torch, from_torch: Linear, the activations, Dropout, Conv2d, ConvTranspose2d,
+                 BatchNorm1d/2d, Flatten, Unflatten, Sequential
 - optimizers.py  to_torch_optimizer: Adam (step, moments) and SGD (momentum buffers)
 
 PyTorch is imported inside the functions, when one is called: ``import minigan`` (and

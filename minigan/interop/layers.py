@@ -6,19 +6,24 @@
     nn.LeakyReLU(slope)             torch.nn.LeakyReLU(negative_slope=slope)
     nn.Tanh(), nn.Sigmoid()         torch.nn.Tanh(), torch.nn.Sigmoid()
     nn.Dropout(p)                   torch.nn.Dropout(p)            masks from each one's own generator
+    nn.Conv2d, nn.ConvTranspose2d   torch.nn.Conv2d, ConvTranspose2d  the same weight layout
+    nn.BatchNorm1d, nn.BatchNorm2d  torch.nn.BatchNorm1d, 2d       running statistics copied too
+    nn.Flatten(), nn.Unflatten(s)   torch.nn.Flatten(), Unflatten(1, s)
     nn.Sequential, nn.MLP           torch.nn.Sequential            layer i stays layer i
 
 Every array is copied (neither side shares memory with the other), bit for bit: a round
 trip minigan -> PyTorch -> minigan gives back exactly the same numbers. The training /
-evaluation mode is carried too. Any other layer (a Maxout, a convolution, a module of your
-own) raises ``UnsupportedLayer`` naming where it sits, e.g. ``module.layers[0]``.
+evaluation mode is carried too. Any other layer (a Maxout, a module of your own, a
+convolution with dilation or groups) raises ``UnsupportedLayer`` naming where it sits,
+e.g. ``module.layers[0]``.
 """
 from __future__ import annotations
 
 from minigan import nn
 from minigan.backend import get_backend
 
-SUPPORTED = "Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Dropout and Sequential (so also MLP)"
+SUPPORTED = ("Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Dropout, Conv2d, ConvTranspose2d, BatchNorm1d/2d, "
+             "Flatten, Unflatten and Sequential (so also MLP)")
 
 
 class UnsupportedLayer(TypeError):
@@ -69,6 +74,14 @@ def _to_torch(torch, module, where: str):
         result = torch.nn.Sigmoid()
     elif type(module) is nn.Dropout:
         result = torch.nn.Dropout(p=module.p)
+    elif type(module) in (nn.Conv2d, nn.ConvTranspose2d):
+        result = _conv_to_torch(torch, module)
+    elif type(module) in (nn.BatchNorm1d, nn.BatchNorm2d):
+        result = _batchnorm_to_torch(torch, module)
+    elif type(module) is nn.Flatten:
+        result = torch.nn.Flatten()
+    elif type(module) is nn.Unflatten:
+        result = torch.nn.Unflatten(1, module.shape)
     else:
         hint = " (PyTorch has no Maxout layer: write it as Linear, reshape and amax)" if isinstance(
             module, nn.Maxout) else ""
@@ -89,6 +102,35 @@ def _linear_to_torch(torch, layer):
     with torch.no_grad():
         result.weight.copy_(torch.from_numpy(weight.T.copy()))   # (n_out, n_in): torch's layout
         result.bias.copy_(torch.from_numpy(bias.copy()))
+    return result
+
+
+def _copy_into(torch, target, source) -> None:
+    """Copy a host array into a torch tensor, bit for bit (no gradient recorded)."""
+    with torch.no_grad():
+        target.copy_(torch.from_numpy(source.copy()))
+
+
+def _conv_to_torch(torch, layer):
+    kind = torch.nn.Conv2d if type(layer) is nn.Conv2d else torch.nn.ConvTranspose2d
+    settings = {"stride": layer.stride, "padding": layer.padding, "bias": layer.bias is not None}
+    if kind is torch.nn.ConvTranspose2d:
+        settings["output_padding"] = layer.output_padding
+    weight = layer.weight.numpy()                  # the same layout on both sides
+    result = torch.nn.utils.skip_init(kind, layer.c_in, layer.c_out, layer.kernel_size,
+                                      dtype=torch.from_numpy(weight).dtype, **settings)
+    _copy_into(torch, result.weight, weight)
+    if layer.bias is not None:
+        _copy_into(torch, result.bias, layer.bias.numpy())
+    return result
+
+
+def _batchnorm_to_torch(torch, layer):
+    kind = torch.nn.BatchNorm2d if type(layer) is nn.BatchNorm2d else torch.nn.BatchNorm1d
+    weight = layer.weight.numpy()
+    result = kind(layer.num_features, eps=layer.eps, momentum=layer.momentum, dtype=torch.from_numpy(weight).dtype)
+    for name in ("weight", "bias", "running_mean", "running_var"):
+        _copy_into(torch, getattr(result, name), getattr(layer, name).numpy())
     return result
 
 
@@ -128,6 +170,14 @@ def _from_torch(torch, module, where: str, backend, rng):
         result = nn.Sigmoid(backend=backend)
     elif kind is torch.nn.Dropout:
         result = nn.Dropout(module.p, rng, backend=backend)
+    elif kind in (torch.nn.Conv2d, torch.nn.ConvTranspose2d):
+        result = _conv_from_torch(torch, module, where, backend)
+    elif kind in (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d):
+        result = _batchnorm_from_torch(torch, module, where, backend)
+    elif kind is torch.nn.Flatten and (module.start_dim, module.end_dim) == (1, -1):
+        result = nn.Flatten(backend=backend)
+    elif kind is torch.nn.Unflatten and module.dim == 1:
+        result = nn.Unflatten(tuple(module.unflattened_size), backend=backend)
     else:
         raise UnsupportedLayer(
             f"{where}: got a torch.nn.{kind.__name__}, which minigan.interop cannot map to minigan; "
@@ -149,3 +199,45 @@ def _linear_from_torch(torch, layer, where: str, backend):
     result = nn.Linear(n_in, n_out, backend=backend, dtype=str(weight.dtype))
     result.load_state_dict({"weight": weight.T.copy(), "bias": bias})   # (n_in, n_out): minigan's layout
     return result
+
+
+def _float_dtype(torch, tensor, where: str) -> str:
+    if tensor.dtype not in (torch.float16, torch.float32, torch.float64):
+        raise UnsupportedLayer(f"{where}: got weights of dtype {tensor.dtype}, "
+                               "wanted float16, float32 or float64 (NumPy has no other float)")
+    return str(tensor.dtype).removeprefix("torch.")
+
+
+def _conv_from_torch(torch, layer, where: str, backend):
+    name = type(layer).__name__
+    if isinstance(layer.padding, str) or layer.dilation != (1, 1) or layer.groups != 1 or layer.padding_mode != "zeros":
+        raise UnsupportedLayer(f"{where}: got a {name} with padding={layer.padding!r}, dilation={layer.dilation}, "
+                               f"groups={layer.groups}, padding_mode={layer.padding_mode!r}; wanted numeric padding, "
+                               "dilation 1, groups 1 and zero padding (what minigan's convolutions do)")
+    dtype = _float_dtype(torch, layer.weight, where)
+    c_in, c_out = layer.in_channels, layer.out_channels
+    settings = {"stride": layer.stride, "padding": layer.padding, "bias": layer.bias is not None}
+    transposed = type(layer) is torch.nn.ConvTranspose2d
+    if transposed:
+        settings["output_padding"] = layer.output_padding
+    made = (nn.ConvTranspose2d if transposed else nn.Conv2d)(
+        c_in, c_out, layer.kernel_size, backend=backend, dtype=dtype, **settings)
+    state = {"weight": layer.weight.detach().cpu().numpy()}
+    if layer.bias is not None:
+        state["bias"] = layer.bias.detach().cpu().numpy()
+    made.load_state_dict(state)
+    return made
+
+
+def _batchnorm_from_torch(torch, layer, where: str, backend):
+    name = type(layer).__name__
+    if not layer.affine or not layer.track_running_stats or layer.momentum is None:
+        raise UnsupportedLayer(f"{where}: got a {name} with affine={layer.affine}, track_running_stats="
+                               f"{layer.track_running_stats}, momentum={layer.momentum}; wanted affine, tracked "
+                               "running statistics and a number for momentum (minigan's BatchNorm)")
+    dtype = _float_dtype(torch, layer.weight, where)
+    made = (nn.BatchNorm2d if type(layer) is torch.nn.BatchNorm2d else nn.BatchNorm1d)(
+        layer.num_features, eps=layer.eps, momentum=layer.momentum, backend=backend, dtype=dtype)
+    made.load_state_dict({name: getattr(layer, name).detach().cpu().numpy()
+                          for name in ("weight", "bias", "running_mean", "running_var")})
+    return made

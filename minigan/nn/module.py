@@ -143,9 +143,9 @@ class Module:
 
     # ---- saving and loading -------------------------------------------------------------
     def state_dict(self) -> dict:
-        """{dotted name: NumPy array on the host} for every parameter, then every buffer:
-        a copy that later training does not change."""
-        return {name: p.numpy().copy() for name, p in self.named_parameters() + self.named_buffers()}
+        """{dotted name: NumPy array on the host} for every parameter and buffer, in attribute
+        order (PyTorch's order too): a copy that later training does not change."""
+        return {name: p.numpy().copy() for name, p in self._named((Parameter, Buffer), "")}
 
     def load_state_dict(self, state: dict) -> None:
         """Copy the arrays of ``state`` (as from ``state_dict()``) into the parameters and buffers.
