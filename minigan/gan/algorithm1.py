@@ -305,8 +305,13 @@ class GAN:
         """
         n = _check_int("n", n, 1)
         z = Tensor(self.p_z.sample(n, self.backend.random(seed)), self.backend)
-        with no_grad():
-            return self.G(z).numpy()
+        training = self.G.training
+        self.G.eval()             # batch normalisation (a DCGAN's G) uses its running statistics and
+        try:                      # leaves them alone: looking at samples changes nothing
+            with no_grad():
+                return self.G(z).numpy()
+        finally:
+            self.G.train(training)
 
     def discriminate(self, points):
         """D(x) = sigmoid(logit) for host points (n, dim), as a NumPy array (n,)."""

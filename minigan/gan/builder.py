@@ -31,6 +31,8 @@ def make_dataset(config: GANConfig):
         return data.digits()
     if config.dataset == "categorical":
         return data.categorical()
+    if config.dataset == "faces":
+        return data.faces()
     if config.dataset == "points":
         return data.points(config.points)
     return data.mnist(config.dataset_path)
@@ -49,11 +51,18 @@ def build(config: GANConfig, check_every: int = 25) -> GAN:
     p_data = make_dataset(config)
     if config.dataset == "categorical":   # G: K logits, fed Gumbel noise z (minigan.nn.discrete)
         p_z, G = data.gumbel_noise(p_data.dim), CategoricalGenerator(p_data.dim, config.g_output, backend=backend)
+    elif config.arch == "dcgan":        # images: transposed convolutions up, strided ones down (minigan.nn.dcgan)
+        p_z = data.normal_noise(config.noise_dim) if config.noise == "normal" else data.uniform_noise(config.noise_dim)
+        G = nn.dcgan_generator(config.noise_dim, config.g_hidden, p_data.image_shape, config.g_output,
+                               rng=rng, backend=backend)
     else:
         p_z = data.normal_noise(config.noise_dim) if config.noise == "normal" else data.uniform_noise(config.noise_dim)
         G = nn.MLP([config.noise_dim, *config.g_hidden, p_data.dim], config.g_activation, config.g_output,
                    rng=rng, backend=backend)
-    D = nn.MLP([p_data.dim, *config.d_hidden, 1], config.d_activation, rng=rng, backend=backend)
+    if config.arch == "dcgan":
+        D = nn.dcgan_discriminator(config.d_hidden, p_data.image_shape, rng=rng, backend=backend)
+    else:
+        D = nn.MLP([p_data.dim, *config.d_hidden, 1], config.d_activation, rng=rng, backend=backend)
     if config.optimizer == "adam":
         opt_G = optim.Adam(G.parameters(), lr=config.lr, betas=config.betas)
         opt_D = optim.Adam(D.parameters(), lr=config.lr, betas=config.betas)

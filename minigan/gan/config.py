@@ -38,7 +38,7 @@ class GANConfig:
     8 of 8 modes on every seed tried, in well under a minute on two CPU cores.
     """
 
-    dataset: str = "ring"             # gaussian1d | ring | grid | digits | mnist | categorical | points
+    dataset: str = "ring"             # gaussian1d | ring | grid | digits | mnist | faces | categorical | points
     dataset_path: str | None = None   # the MNIST files (mnist only)
     points: tuple | None = None       # dataset "points": the (x, y) points p_data puts a Gaussian on (the lab's drawn data)
     backend: str = "numpy"            # numpy | cupy | strict | auto
@@ -52,8 +52,9 @@ class GANConfig:
     clip: float | None = None         # WGAN weight clipping: D's parameters kept in [-clip, clip] (None: off)
     noise: str = "normal"             # p_z: normal | uniform (on [-sqrt 3, sqrt 3])
     noise_dim: int = 2
-    g_hidden: tuple = (128, 128)      # G: noise_dim -> g_hidden... -> dim
-    d_hidden: tuple = (128, 128)      # D: dim -> d_hidden... -> 1 logit
+    arch: str = "mlp"                 # mlp | dcgan (images: minigan.nn.dcgan)
+    g_hidden: tuple = (128, 128)      # G: noise_dim -> g_hidden... -> dim (dcgan: channels at 4, 8, ... pixels)
+    d_hidden: tuple = (128, 128)      # D: dim -> d_hidden... -> 1 logit (dcgan: channels as the side halves)
     g_activation: str = "relu"
     d_activation: str = "leaky_relu"
     g_output: str | None = None       # e.g. "tanh" for images in [-1, 1]
@@ -82,7 +83,7 @@ class GANConfig:
 
     def check(self) -> None:
         """Raise ValueError naming the first field that is wrong."""
-        choices = {"dataset": DATASETS, "loss": losses.GENERATOR_FORMS, "noise": ("normal", "uniform"),
+        choices = {"dataset": DATASETS, "arch": ARCHS, "loss": losses.GENERATOR_FORMS, "noise": ("normal", "uniform"),
                    "optimizer": ("adam", "sgd"), "backend": ("numpy", "cupy", "strict", "auto")}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -120,6 +121,9 @@ class GANConfig:
             raise ValueError(f"betas: got {self.betas!r}, wanted a pair of numbers in [0, 1)")
         if self.dataset == "mnist" and not self.dataset_path:
             raise ValueError("dataset_path: got None, wanted the folder holding the MNIST files for dataset 'mnist'")
+        if self.arch == "dcgan" and self.dataset not in IMAGE_DATASETS:
+            raise ValueError(f"arch: got 'dcgan' for dataset {self.dataset!r}, wanted 'mlp' "
+                             f"(a DCGAN draws square images: dataset {' or '.join(IMAGE_DATASETS)})")
         self.check_points()
 
     def check_points(self) -> None:
@@ -168,12 +172,14 @@ class GANConfig:
         return cls(**values)
 
 
-DATASETS = ("gaussian1d", "ring", "grid", "digits", "mnist", "categorical", "points")
+DATASETS = ("gaussian1d", "ring", "grid", "digits", "mnist", "faces", "categorical", "points")
+ARCHS = ("mlp", "dcgan")
+IMAGE_DATASETS = ("faces",)        # square images whose side is 4 doubled: what arch 'dcgan' draws
 MAX_POINTS = 2000  # dataset "points": at most this many (the lab's page sends no more)
 PENALTIES = (None, "r1", "r2", "gp")
 # Fields added after runs were named: at their defaults they stay out of the run id, so a
 # run named before they existed keeps its id (and an old checkpoint its run).
-ADDED_LATER = {"penalty": None, "gamma": 10.0, "clip": None, "points": None}
+ADDED_LATER = {"penalty": None, "gamma": 10.0, "clip": None, "points": None, "arch": "mlp"}
 
 # What differs from the ring recipe (GANConfig's defaults) for each dataset.
 RECIPES = {
@@ -191,6 +197,11 @@ RECIPES = {
     # ``noise`` says), g_output its mode, at temperature 1; g_hidden is unused. JS < 0.002 by step 300.
     # points drawn in the lab: the ring's settings (give them with recipe("points", points=...))
     "points": {},
+    # 32x32 cartoon faces (minigan.data.faces): DCGAN's published settings (Radford et al. 2016:
+    # Adam 2e-4, beta1 0.5, N(0, 0.02) weights) at a width two CPU cores train; widths and steps
+    # are not yet tuned on the faces (issue 29: benchmarks/quality.py, five seeds)
+    "faces": {"arch": "dcgan", "noise_dim": 64, "g_hidden": (128, 64, 32), "d_hidden": (32, 64, 128),
+              "g_output": "tanh", "m": 64, "steps": 3000, "lr": 2e-4, "lr_decay_to": 1.0},
     "categorical": {"noise_dim": 8, "g_hidden": (), "d_hidden": (32,), "g_output": "straight_through", "m": 128,
                     "steps": 600, "lr": 1e-2},
 }
@@ -211,17 +222,26 @@ LOSS_RECIPES = {
 }
 
 
+# What an architecture changes on top of a dataset's recipe: the MLP on the faces, for the
+# comparison that shows why convolutions (as wide as the MNIST recipe's).
+ARCH_RECIPES = {
+    ("faces", "mlp"): {"g_hidden": (256, 512), "d_hidden": (512, 256), "g_activation": "leaky_relu"},
+}
+
+
 def recipe(dataset: str = "ring", **changes) -> GANConfig:
     """The tested settings for ``dataset`` and the loss pair asked for, with ``changes`` on top.
 
     ``recipe("ring", loss="wgan", penalty="gp")`` is the ring's recipe with WGAN-GP's
-    settings from LOSS_RECIPES (k, betas, gamma, ...); any field in ``changes`` wins.
+    settings from LOSS_RECIPES (k, betas, gamma, ...); ``recipe("faces", arch="mlp")`` adds
+    ARCH_RECIPES' widths for an MLP; any field in ``changes`` wins.
     """
     if dataset not in RECIPES:
         raise ValueError(f"dataset: got {dataset!r}, wanted one of {', '.join(RECIPES)}")
     base = RECIPES[dataset]
     pair = (changes.get("loss", base.get("loss", "non_saturating")), changes.get("penalty", base.get("penalty")))
-    return GANConfig(dataset=dataset, **{**base, **LOSS_RECIPES.get(pair, {}), **changes})
+    arch = (dataset, changes.get("arch", base.get("arch", "mlp")))
+    return GANConfig(dataset=dataset, **{**base, **ARCH_RECIPES.get(arch, {}), **LOSS_RECIPES.get(pair, {}), **changes})
 
 
 def run_id(config: GANConfig) -> str:

@@ -6,15 +6,17 @@
 - containers.py  Sequential, MLP (a generator or a discriminator in one line)
 - conv.py        Conv2d, ConvTranspose2d, Flatten, Unflatten (images, DCGAN)
 - batchnorm.py   BatchNorm1d, BatchNorm2d (running statistics as buffers)
+- dcgan.py       DCGAN's generator and discriminator (Radford et al. 2016)
 """
 from minigan.nn.batchnorm import BatchNorm1d, BatchNorm2d
 from minigan.nn.containers import MLP, Sequential, activation
 from minigan.nn.conv import Conv2d, ConvTranspose2d, Flatten, Unflatten
+from minigan.nn.dcgan import dcgan_discriminator, dcgan_generator
 from minigan.nn.layers import Dropout, LeakyReLU, Linear, Maxout, ReLU, Sigmoid, Tanh
 from minigan.nn.module import Buffer, Module, Parameter
 
 __all__ = [
     "BatchNorm1d", "BatchNorm2d", "Buffer", "Conv2d", "ConvTranspose2d", "Flatten", "Unflatten",
     "MLP", "Dropout", "LeakyReLU", "Linear", "Maxout", "Module", "Parameter", "ReLU", "Sequential",
-    "Sigmoid", "Tanh", "activation",
+    "Sigmoid", "Tanh", "activation", "dcgan_discriminator", "dcgan_generator",
 ]
