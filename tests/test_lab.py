@@ -473,3 +473,117 @@ def test_a_diverged_run_pauses_with_one_line_and_the_frame_stays_json(tmp_path):
     assert not lab.playing and errors and errors[-1].startswith("training diverged: ")
     text = json.dumps(lab_frames.to_json_ready(messages[-1]), allow_nan=False)   # what the page can parse
     assert "heatmap" in text
+
+
+# ---- issue 27: the charts after a reload, commands between D steps, slow motion, the JS chart -------
+def test_a_page_that_connects_later_gets_every_chart_so_far(tmp_path):
+    lab, messages = make_lab(tmp_path)
+    for _ in range(3):
+        lab.train(10)
+        lab.send_frame(measure=True)                   # frames the first page got
+    messages.clear()
+    lab.run_command({"cmd": "hello"})                  # a reload, or a second tab
+    lab.send_frame(measure=True)
+    frame = [m for m in messages if m["type"] == "frame"][-1]
+    history = frame["history"]
+    assert [p[0] for p in history["d_loss"]] == list(range(1, 31))
+    assert [p[1] for p in history["g_loss"]] == pytest.approx(lab.history.as_columns()["g_loss"])
+    assert [p[0] for p in history["modes"]] == [10, 20, 30, 30] and len(history["js"]) == 4
+    lab.send_frame(measure=False)
+    assert "history" not in messages[-1]               # only the first frame a page gets carries it
+
+
+def test_the_kept_history_is_bounded_and_thins_the_old_points_only():
+    from minigan.lab.history import ChartHistory
+    charts = ChartHistory(max_points=100)
+    for step in range(1, 10_001):
+        charts.add("value", step, float(step))
+    points = [p[0] for p in charts.series["value"]]
+    assert len(points) <= 100 and points[0] == 1 and points[-1] == 10_000
+    assert points[-40:] == list(range(9961, 10_001))   # the newest points all kept
+    gaps = np.diff(points)
+    assert gaps[0] > gaps[-1] and np.all(np.diff(gaps) <= 0)   # older means sparser
+    charts.add("value", 10_001, float("nan"))          # a diverged step is left out, as the page does
+    assert charts.series["value"][-1][0] == 10_000
+
+
+def test_commands_are_looked_at_between_discriminator_steps(tmp_path):
+    lab, _ = make_lab(tmp_path, k=5)
+    other, _ = make_lab(tmp_path, k=5)                 # the same run, trained with GAN.train
+    lab.playing = True
+    lab.post({"cmd": "noop"})                          # a click waiting: the iteration stops after one D update
+    lab.iterate()
+    assert lab.model.step == 0 and lab.partial[0] == 1
+    lab.run_commands(block=False)
+    lab.iterate()                                      # the same iteration goes on: 4 D updates, then G
+    assert lab.model.step == 1 and lab.partial is None
+    other.model.train(1)
+    assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in
+               zip(lab.model.G.parameters() + lab.model.D.parameters(), other.model.G.parameters() + other.model.D.parameters()))
+
+
+def test_pause_acts_at_once_and_training_stops_within_a_d_update(tmp_path):
+    lab, messages = make_lab(tmp_path, k=20, m=512, g_hidden=(256, 256), d_hidden=(256, 256))
+    lab.start()
+    try:
+        lab.post({"cmd": "play"})
+        deadline = time.time() + 60
+        while lab.partial is None and time.time() < deadline:   # inside an iteration
+            time.sleep(0.005)
+        started = time.perf_counter()
+        lab.pause_now()                                # what the server does when "pause" arrives
+        state = [m for m in messages if m["type"] == "state"][-1]
+        assert state["playing"] is False and time.perf_counter() - started < 0.2
+        lab.post({"cmd": "pause"})
+        time.sleep(max(1.0, 5 * lab.step_seconds))
+        step, partial = lab.model.step, lab.partial
+        time.sleep(max(1.0, 5 * lab.step_seconds))
+        assert (lab.model.step, lab.partial) == (step, partial)      # stopped ...
+        assert partial is not None and 1 <= partial[0] <= 20        # ... between two D updates of an iteration
+    finally:
+        lab.stop()
+
+
+def test_slow_motion_shows_sample_each_d_update_then_g(tmp_path):
+    lab, messages = make_lab(tmp_path, k=2)
+    lab.run_command({"cmd": "slow", "value": True})
+    lab.playing = True
+    phases = []
+    for _ in range(8):
+        lab.slow_motion()
+        phases.append(lab.phase)
+        lab.send_frame(measure=False)
+    assert phases == ["sample", "D", "D", "G", "sample", "D", "D", "G"]
+    assert lab.model.step == 2
+    frames = [m for m in messages if m["type"] == "frame"]
+    assert [f["phase"] for f in frames] == phases and all(f["slow"] for f in frames)
+    kinds = [r["kind"] for f in frames for r in f["records"]]
+    assert kinds == ["D", "D", "iteration", "D", "D", "iteration"]
+
+
+def ring_samples(lab, n, modes=None):
+    backend = lab.model.backend
+    x = backend.to_host(lab.model.p_data.sample(4 * n, backend.random(7)))
+    if modes is not None:                              # keep the samples of these modes only
+        nearest = np.argmin(((x[:, None, :] - lab.model.p_data.centres[None]) ** 2).sum(-1), axis=1)
+        x = x[np.isin(nearest, modes)]
+    return x[:n]
+
+
+@pytest.mark.parametrize("dataset", ["ring", "grid"])
+def test_the_js_estimate_is_near_0_for_p_data_and_near_the_closed_form_for_half_the_modes(tmp_path, dataset):
+    lab, _ = make_lab(tmp_path, dataset=dataset)
+    js = lab.frames.js_divergence
+    assert 0 <= js(ring_samples(lab, 2500)) < 0.01
+    half = list(range(0, lab.model.p_data.modes, 2))[: lab.model.p_data.modes // 2] if dataset == "ring" else None
+    if half is not None:                               # 4 of 8 equal modes: JSD = (3/4) log(4/3) exactly
+        assert js(ring_samples(lab, 2500, half)) == pytest.approx(0.75 * np.log(4 / 3), abs=0.01)
+    one_point = np.tile(lab.model.p_data.centres[:1], (2500, 1))
+    assert js(one_point) > 0.45
+
+
+def test_there_is_no_js_estimate_for_1d_data(tmp_path):
+    lab, _ = make_lab(tmp_path, dataset="gaussian1d")
+    assert lab.frames.measure()[1] is None
+    lab.send_frame(measure=True)
+    assert lab.frames.js_divergence(np.zeros((10, 1))) is None

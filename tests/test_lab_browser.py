@@ -190,3 +190,102 @@ def test_the_benchmark_runs(browser):
     result = json.loads(done.stdout)
     assert result["frames_per_second"] > 0 and result["iterations_per_second"] > 0 and result["clicks"] == 1
     assert result["click_ms_median"] > 0 and result["pause_ms"] >= 0
+
+
+# ---- issue 27 --------------------------------------------------------------------------------------
+def chart_counts(page) -> dict:
+    return page.evaluate("Object.fromEntries(Object.entries(LabCharts.series).map(([k, v]) => [k, [v.length, v[v.length - 1][0]]]))")
+
+
+def test_a_reload_keeps_the_charts(page):
+    page.click("#play")
+    page.wait_for_function("Number(document.getElementById('step').textContent) > 60 && window.lab.frame.modes", timeout=30000)
+    page.click("#pause")
+    time.sleep(1.0)                                          # the last frames have arrived
+    before = chart_counts(page)
+    assert before["d_loss"][0] > 60 and before["modes"][0] >= 1 and before["js"][0] >= 1
+    page.reload()                                            # issue 27: at iteration 550 all four charts were blank
+    page.wait_for_function("window.lab && window.lab.stats.framesShown > 0 && window.lab.frame", timeout=20000)
+    time.sleep(0.3)                                          # the charts are drawn at most 10 times a second
+    after = chart_counts(page)
+    assert {k: v for k, v in after.items() if k not in ("modes", "hq", "js")} == \
+        {k: v for k, v in before.items() if k not in ("modes", "hq", "js")}
+    for name in ("modes", "hq", "js"):                       # the new page's first frame measures once more
+        assert after[name][0] in (before[name][0], before[name][0] + 1) and after[name][1] == before[name][1]
+    blank = page.evaluate("""(() => { const c = document.getElementById('chart-losses');
+        const d = c.getContext('2d').getImageData(40, 14, c.width - 50, c.height - 30).data;
+        let coloured = 0; for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && Math.abs(d[i] - d[i + 2]) > 60) coloured++;
+        return coloured; })()""")
+    assert blank > 50                                        # the curves are drawn, not only kept
+
+
+def test_curves_never_cover_the_reference_labels(page):
+    page.click("#play")
+    page.wait_for_function("Number(document.getElementById('step').textContent) > 300", timeout=60000)
+    page.click("#pause")
+    time.sleep(0.5)
+    labels = page.evaluate("LabCharts.labels")
+    assert {l["label"] for l in labels} >= {"−log 4", "1/2", "log 2"}
+    for label in labels:                                     # every pixel of a label's patch is white or grey text
+        spread = page.evaluate(f"""(() => {{ const c = document.getElementById('{label["chart"]}');
+            const d = c.getContext('2d').getImageData({label["x"]}, {label["y"]}, {label["w"]}, {label["h"]}).data;
+            let worst = 0; for (let i = 0; i < d.length; i += 4)
+              worst = Math.max(worst, Math.abs(d[i] - d[i + 1]), Math.abs(d[i + 1] - d[i + 2]), Math.abs(d[i] - d[i + 2]));
+            return worst; }})()""")
+        assert spread < 40, f"a coloured curve crosses {label['label']!r} in {label['chart']}"
+
+
+def test_hovering_a_graph_box_explains_it_and_lights_its_layers(page):
+    page.click("#step-iter")
+    page.wait_for_function("document.getElementById('step').textContent === '1'", timeout=10000)
+    box = page.locator("#overview").bounding_box()
+    page.mouse.move(box["x"] + 300, box["y"] + 70)           # the D box (270..350 x 50..90 in canvas pixels)
+    page.wait_for_function("window.lab.hovered === 'D'", timeout=5000)
+    assert "discriminator" in page.inner_text("#explain")
+    page.wait_for_function("JSON.stringify(LabView.highlight) === '[\"heatmap\"]'", timeout=5000)
+    page.mouse.move(box["x"] + 30, box["y"] + 110)           # the x box: the real samples
+    page.wait_for_function("JSON.stringify(LabView.highlight) === '[\"reals\"]'", timeout=5000)
+    page.mouse.move(box["x"] - 50, box["y"] - 50)
+    page.wait_for_function("window.lab.hovered === null && LabView.highlight === null", timeout=5000)
+    titles = page.evaluate("[...document.querySelectorAll('.layers label, canvas.chart')].map((e) => e.title)")
+    assert len(titles) == 10 and all(len(t) > 20 for t in titles)   # every layer and chart explains itself
+
+
+def test_slow_motion_shows_each_part_of_an_iteration(page):
+    page.check("#slow")
+    page.dispatch_event("#slow", "change")
+    page.click("#play")
+    seen = []
+    for phase in ("sample", "D", "G"):
+        page.wait_for_function(f"window.lab.frame.phase === '{phase}'", timeout=20000)
+        seen.append(page.evaluate("[window.lab.frame.phase, JSON.stringify(LabView.highlight), window.lab.frame.step]"))
+    page.click("#pause")
+    page.uncheck("#slow")
+    page.dispatch_event("#slow", "change")
+    assert [s[0] for s in seen] == ["sample", "D", "G"]
+    assert seen[0][1] == '["manifold","reals"]' and seen[1][1] == '["heatmap","heatmap"]'
+    assert seen[2][2] == seen[1][2] + 1                      # the G update ends the iteration
+
+
+LARGEST = {"m": "4096", "k": "20", "g-hidden": "512,512,512,512", "d-hidden": "512,512,512,512"}
+
+
+def test_a_click_acts_within_200_ms_at_the_largest_settings(page):
+    for field, value in LARGEST.items():
+        page.fill(f"#{field}", value)
+        page.dispatch_event(f"#{field}", "change")
+    page.wait_for_function("window.lab.settings.m === 4096 && window.lab.settings.k === 20 && "
+                           "window.lab.settings.d_hidden.length === 4 && window.lab.settings.g_hidden.length === 4",
+                           timeout=60000)
+    page.evaluate("document.getElementById('pause').addEventListener('click', () => { window.clicked = performance.now(); })")
+    page.click("#play")
+    time.sleep(3)                                            # well inside an iteration (seconds each, here)
+    page.click("#pause")
+    page.wait_for_function("window.lab.stats.states.some((s) => s.time > window.clicked && !s.playing)", timeout=5000)
+    latency = page.evaluate("window.lab.stats.states.find((s) => s.time > window.clicked && !s.playing).time - window.clicked")
+    assert latency < 200, f"pause acknowledged {latency:.0f} ms after the click"
+    assert "paused at iteration" in page.inner_text("#message")
+    assert not page.evaluate("document.getElementById('play').classList.contains('active')")
+    page.select_option("#dataset", "grid")                   # back to small networks for the next tests
+    page.select_option("#dataset", "ring")
+    page.wait_for_function("window.lab.settings.m !== 4096 && window.lab.settings.dataset === 'ring'", timeout=120000)

@@ -37,12 +37,14 @@ from minigan.judging import results
 from minigan.runs import folders
 from minigan.lab import saving, snippet
 from minigan.lab.frames import FrameBuilder
+from minigan.lab.history import ChartHistory
 from minigan.lab.settings import DATASETS, LIVE, OPTIMIZERS, NOISES, LabSettings
 
 FPS = 30                   # frames a second at most
 PIECE_SECONDS = 0.01       # training runs in pieces this long, so a click waits at most about this
 COVERAGE_SECONDS = 0.5     # modes covered is measured this often while playing (2,500 samples of G)
 SNAPSHOTS_KEPT = 40        # frames of training.gif kept (thinned as the run grows)
+SLOW_SECONDS = 0.8         # slow motion: each sub-step (sample, a D update, the G update) shown this long
 
 
 class Recorder(callbacks.Callback):
@@ -83,7 +85,9 @@ class Lab:
         self.frame_wanted = threading.Event()   # set by the server when it can send a frame
         self.frame_wanted.set()
         self.playing = False
+        self.slow = False                       # slow motion: one sub-step of an iteration at a time
         self.stopping = False
+        self.step_seconds = 0.0                 # how long the last D or G update took (the page is told)
         self.run_number = 0                     # rebuilds so far: the page starts its charts again on a new one
         self.thread = threading.Thread(target=self.run, name="minigan-lab-worker", daemon=True)
         self.rebuild()
@@ -119,9 +123,17 @@ class Lab:
         if idle and self.dirty and not self.frame_wanted.is_set():
             self.frame_wanted.wait(0.05)             # a frame is due: wait (briefly) for the page to take the last
         self.run_commands(block=idle and not self.dirty)
-        if self.playing:
+        if self.playing and self.slow:
+            if time.perf_counter() - self.last_substep >= SLOW_SECONDS:
+                self.slow_motion()
+            else:
+                self.commands_or_wait(0.02)
+        elif self.playing:
             started = time.perf_counter()
-            self.train(self.piece)
+            if self.piece == 1:                      # slow iterations: the page's commands between D steps
+                self.iterate()
+            else:
+                self.train(self.piece)
             took = time.perf_counter() - started     # size the next piece to PIECE_SECONDS
             self.piece = max(1, min(200, round(self.piece * PIECE_SECONDS / max(took, 1e-4))))
             self.dirty = True
@@ -163,16 +175,22 @@ class Lab:
             return
         if name == "hello":                          # a page (re)connected: everything, from the start
             self.publish(self.settings_message())
-            self.dirty, self.with_reals = True, True
+            self.dirty, self.with_reals, self.with_history = True, True, True
+        elif name == "slow":                         # the slow-motion toggle
+            self.slow = bool(command.get("value"))
+            self.last_substep = 0.0
+            self.publish(self.state_message())
         elif name == "play":
             self.needs_data()
             self.playing = True
         elif name == "pause":
             self.playing = False
             self.dirty = True
+            self.publish(self.state_message())
         elif name in ("step-d", "step-g", "step-iter"):
             self.needs_data()
             self.playing = False
+            self.partial = None                      # the buttons start from a whole iteration
             self.single_step(name)
         elif name == "reset":
             self.playing = False
@@ -189,8 +207,8 @@ class Lab:
                                    self.out)
             self.publish({"type": "saved", "folder": path})
         else:
-            raise ValueError(f"cmd: got {name!r}, wanted one of hello, play, pause, step-d, step-g, step-iter, "
-                             f"reset, set, dataset, save")
+            raise ValueError(f"cmd: got {name!r}, wanted one of hello, play, pause, slow, step-d, step-g, "
+                             f"step-iter, reset, set, dataset, save")
 
     def needs_data(self) -> None:
         if self.settings.dataset == "drawn" and not self.settings.points:
@@ -249,8 +267,10 @@ class Lab:
         self.snapshots = ThinnedSnapshots(50, 500, s.seed)
         self.snapshots.take(model)
         self.phase = None
+        self.partial = None                      # (D updates done, the last one's outputs) of an iteration begun
+        self.charts = ChartHistory()
         self.run_number += 1
-        self.dirty, self.with_reals = True, True
+        self.dirty, self.with_reals, self.with_history = True, True, True
         self.publish(self.settings_message())
 
     def train(self, steps: int) -> None:
@@ -261,6 +281,64 @@ class Lab:
             self.diverged(error)
         self.phase = None
 
+    def substep(self) -> str:
+        """The next update of the iteration under way: one of its k D steps, or the G step that
+        ends it ("D" or "G"). Algorithm 1 as GAN.train_step runs it, cut where the page may
+        speak: an iteration at the largest settings takes seconds, a click must not wait for it."""
+        model = self.model
+        done, last = self.partial or (0, None)
+        started = time.perf_counter()
+        if done < model.k:
+            last = model.discriminator_step()        # (loss_D, real logits, fake logits)
+            self.partial = (done + 1, last)
+            self.step_seconds = time.perf_counter() - started
+            return "D"
+        loss_G = model.generator_step()
+        self.step_seconds = time.perf_counter() - started
+        self.partial = None
+        model.step += 1
+        loss_D, real, fake = last
+        record = model.record(loss_D, loss_G, real, fake)
+        values = record.to_floats()
+        for name in ("d_loss", "g_loss"):
+            if not math.isfinite(values[name]):
+                self.diverged(model.diverged(f"{name} is {values[name]} at step {record.step}"))
+        for callback in (self.history, self.recorder, self.snapshots):
+            callback.on_step(model, record)
+        return "G"
+
+    def iterate(self) -> None:
+        """Sub-steps until the iteration ends, or a command waits (it runs; the iteration goes on after)."""
+        while self.playing and self.substep() == "D":
+            if not self.commands.empty():
+                return
+
+    def slow_motion(self) -> None:
+        """Slow motion: the next sub-step of the iteration, shown on its own (frame phase
+        "sample", "D" or "G"): first the minibatch drawn, then each D update, then G's."""
+        if self.phase not in ("sample", "D") or self.partial is None and self.phase == "D":
+            self.phase = "sample"                    # x ~ p_data and z ~ p_z: what the next updates use
+        else:
+            self.phase = self.substep()
+            if self.phase == "D":                    # the chart shows each D update
+                loss_D, real, fake = self.partial[1]
+                self.recorder.rows.append(self.d_row(loss_D, real, fake))
+        self.last_substep = time.perf_counter()
+        self.dirty = True
+
+    def d_row(self, loss_D, real, fake) -> dict:
+        return finite({"kind": "D", "step": self.model.step, "d_loss": float(loss_D.data), "value": -float(loss_D.data),
+                       "d_real": mean_sigmoid(real), "d_fake": mean_sigmoid(fake)})
+
+    def commands_or_wait(self, seconds: float) -> None:
+        """Wait up to ``seconds`` for a command (slow motion's pauses stay responsive)."""
+        try:
+            command = self.commands.get(timeout=seconds)
+        except queue.Empty:
+            return
+        self.commands.put(command)                   # run in order with the others, at once
+        self.run_commands(block=False)
+
     def single_step(self, name: str) -> None:
         """One D update, one G update, or one whole iteration, for the slow-motion buttons."""
         model = self.model
@@ -269,9 +347,7 @@ class Lab:
             self.phase = "iteration"
         elif name == "step-d":
             loss_D, real, fake = model.discriminator_step()
-            self.recorder.rows.append(finite({"kind": "D", "step": model.step, "d_loss": float(loss_D.data),
-                                              "value": -float(loss_D.data), "d_real": mean_sigmoid(real),
-                                              "d_fake": mean_sigmoid(fake)}))
+            self.recorder.rows.append(self.d_row(loss_D, real, fake))
             self.phase = "D"
         else:
             loss_G = model.generator_step()
@@ -286,13 +362,35 @@ class Lab:
 
     # ---- what the page gets ------------------------------------------------------------------
     def send_frame(self, measure: bool) -> None:
-        coverage = self.frames.coverage() if measure and len(self.frames.centres) else None
+        coverage, js = self.frames.measure() if measure and len(self.frames.centres) else (None, None)
         rows, self.recorder.rows = self.recorder.rows, []
-        frame = self.frames.frame(rows, self.phase, coverage=coverage, with_reals=self.with_reals)
+        frame = self.frames.frame(rows, self.phase if not self.playing or self.slow else None, coverage=coverage,
+                                  with_reals=self.with_reals, js=js)
         frame["run"] = self.run_number
-        self.dirty, self.with_reals = False, False
+        self.charts.add_records(rows)                # the server's copy of the page's charts
+        if coverage is not None:
+            self.charts.add("modes", self.model.step, coverage.modes_covered / max(coverage.modes_total, 1))
+            self.charts.add("hq", self.model.step, coverage.high_quality_fraction)
+        if js is not None:
+            self.charts.add("js", self.model.step, js)
+        if self.with_history:                        # a page that (re)connected: the charts so far
+            frame["history"] = self.charts.series
+        frame["playing"], frame["slow"] = self.playing, self.slow
+        self.dirty, self.with_reals, self.with_history = False, False, False
         self.frame_wanted.clear()
         self.publish(frame)
+
+    def state_message(self) -> dict:
+        """Whether the lab plays, in slow motion or not, and how long one update takes now."""
+        return {"type": "state", "playing": self.playing, "slow": self.slow, "step": self.model.step,
+                "update_seconds": round(self.step_seconds, 3)}
+
+    def pause_now(self) -> None:
+        """Pause from the server's thread, the moment the click arrives: the worker stops after
+        the update under way (at the largest settings one D update takes seconds) and runs the
+        "pause" command queued behind this; the page is told at once."""
+        self.playing = False
+        self.publish(self.state_message())
 
     def settings_message(self) -> dict:
         return {"type": "settings", "settings": self.settings.to_dict(), "code": snippet.code(self.settings),

@@ -7,7 +7,8 @@ const TOKEN = new URLSearchParams(location.search).get("token") || "";
 const lab = {
   socket: null, settings: null, frame: null, fresh: false, points: [],
   latest: {},                              // the newest of each number, for the overview
-  stats: { framesReceived: 0, framesShown: 0, shownTimes: [] },   // read by tests and benchmarks/lab.py
+  stats: { framesReceived: 0, framesShown: 0, shownTimes: [], states: [] },   // read by tests and benchmarks/lab.py
+  hovered: null,                           // the model graph's box under the mouse
 };
 window.lab = lab;
 
@@ -29,17 +30,33 @@ function connect() {
 function receive(message) {
   if (message.type === "frame") {
     lab.stats.framesReceived++;
-    if (message.run !== lab.run) { LabCharts.clear(); lab.run = message.run; }   // a new run: charts start again
     if (message.overview) lab.overview = message.overview;
     for (const r of message.records) Object.assign(lab.latest, r);
-    LabCharts.addRecords(message.records);
+    if (message.history) {                   // a new page (or a reload): the charts so far, this frame's included
+      LabCharts.series = message.history; lab.run = message.run;
+    } else {
+      if (message.run !== lab.run) { LabCharts.clear(); lab.run = message.run; }   // a new run: charts start again
+      LabCharts.addRecords(message.records);
+      if (message.modes) {
+        LabCharts.add("modes", message.step, message.modes[0] / message.modes[1]);
+        LabCharts.add("hq", message.step, message.high_quality);
+      }
+      if (message.js !== undefined) LabCharts.add("js", message.step, message.js);
+    }
     if (message.modes) {
-      LabCharts.add("modes", message.step, message.modes[0] / message.modes[1]);
-      LabCharts.add("hq", message.step, message.high_quality);
       $("modes").textContent = `${message.modes[0]}/${message.modes[1]}`;
       $("hq").textContent = message.high_quality.toFixed(2);
     }
+    if (message.js !== undefined) $("js").textContent = message.js.toFixed(3);
+    showPlaying(message.playing, message.slow);
     lab.frame = message; lab.fresh = true;
+  } else if (message.type === "state") {   // the server acted on pause (at once), or on the slow-motion toggle
+    lab.stats.states.push({ time: performance.now(), playing: message.playing, step: message.step });
+    showPlaying(message.playing, message.slow);
+    if (!message.playing) {
+      const wait = message.update_seconds > 0.2 ? ` (the update under way finishes first: about ${message.update_seconds.toFixed(1)} s)` : "";
+      say(`paused at iteration ${message.step}${wait}`);
+    }
   } else if (message.type === "settings") {
     showSettings(message);
   } else if (message.type === "saved") {
@@ -50,14 +67,29 @@ function receive(message) {
   }
 }
 
+function showPlaying(playing, slow) {
+  if (playing === undefined) return;
+  $("play").classList.toggle("active", playing);
+  $("slow").checked = !!slow;
+  lab.playing = playing;
+}
+
+// the view's highlight: the layers of the box under the mouse, else (slow motion) of the boxes being computed
+function highlight(frame) {
+  if (lab.hovered) return LabCharts.BOXES.find((b) => b.name === lab.hovered).layers;
+  if (!frame || !frame.slow || !frame.phase) return null;
+  return LabCharts.BOXES.filter((b) => LabCharts.lit(frame.phase).includes(b.name)).flatMap((b) => b.layers);
+}
+
 // draw the newest frame once per screen refresh (a frame that arrived between two is skipped)
 function animate() {
   if (lab.fresh) {
     lab.fresh = false;
     const f = lab.frame;
+    LabView.highlight = highlight(f);
     LabView.draw($("canvas"), f);
     lab.chartsStale = true;
-    if (lab.overview) LabCharts.overview($("overview"), lab.overview, f, lab.latest);
+    if (lab.overview) LabCharts.overview($("overview"), lab.overview, f, lab.latest, lab.hovered);
     $("step").textContent = String(f.step);
     const now = performance.now(), times = lab.stats.shownTimes;
     lab.stats.framesShown++; times.push(now);
@@ -94,6 +126,7 @@ function showSettings(message) {
     $(id).value = Array.isArray(s[name]) ? s[name].join(",") : s[name];
   }
   $("draw-help").hidden = s.dataset !== "drawn";
+  $("strip-legend").hidden = s.dataset !== "gaussian1d";
   $("python-code").textContent = message.code;
 }
 
@@ -130,6 +163,18 @@ function wire() {
     $(id).onclick = () => { send({ cmd: id }); $("play").classList.remove("active"); };
   }
   $("save").onclick = () => { say("saving…"); send({ cmd: "save" }); };
+  $("slow").onchange = () => send({ cmd: "slow", value: $("slow").checked });
+  const graph = $("overview");                 // the graph's boxes: hover to see what each is, and its layers lit
+  graph.onmousemove = (e) => {
+    const rect = graph.getBoundingClientRect();
+    const box = LabCharts.boxAt((e.clientX - rect.left) * graph.width / rect.width, (e.clientY - rect.top) * graph.height / rect.height);
+    const name = box ? box.name : null;
+    if (name === lab.hovered) return;
+    lab.hovered = name; lab.fresh = !!lab.frame;
+    graph.title = box ? box.help : "the model: hover a box to see what it is and light its layers in the view";
+    $("explain").textContent = box ? box.help : "";
+  };
+  graph.onmouseleave = () => { lab.hovered = null; lab.fresh = !!lab.frame; $("explain").textContent = ""; };
   $("show-python").onclick = () => { $("python").hidden = !$("python").hidden; };
   $("dataset").onchange = () => send({ cmd: "dataset", value: $("dataset").value });
   for (const [id, name] of Object.entries(FIELDS)) $(id).onchange = () => { say(""); send({ cmd: "set", name, value: value(id) }); };

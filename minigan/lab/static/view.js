@@ -21,14 +21,22 @@ const LabView = {
     return [255 + (r - 255) * a, 255 + (g - 255) * a, 255 + (b - 255) * a];
   },
 
-  layer(name) { return document.getElementById("layer-" + name).checked; },
+  // highlight: the layers a box of the model graph stands for (hovered, or computed in slow motion);
+  // the rest of the view is washed out and those layers drawn again on top
+  highlight: null, only: null,
+  layer(name) { return document.getElementById("layer-" + name).checked && (!this.only || this.only.includes(name)); },
 
   draw(canvas, frame) {
     const ctx = canvas.getContext("2d");
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     if (frame.reals) { this.reals = frame.reals; this.centres = frame.centres || []; }
     this.frame = frame;
-    if (frame.dim === 1) this.drawStrip(canvas, ctx, frame); else this.drawPlane(canvas, ctx, frame);
+    const all = () => (frame.dim === 1 ? this.drawStrip(canvas, ctx, frame) : this.drawPlane(canvas, ctx, frame));
+    all();
+    if (this.highlight && this.highlight.length) {
+      ctx.fillStyle = "rgba(255,255,255,0.7)"; ctx.fillRect(0, 0, canvas.width, canvas.height);
+      this.only = this.highlight; all(); this.only = null;
+    }
   },
 
   drawPlane(canvas, ctx, f) {
