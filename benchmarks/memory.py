@@ -32,8 +32,7 @@ def peak_rss_mib() -> float:
 
 def child(config: str, variant: str, iters: int, backend: str) -> dict:
     """Run ``iters`` iterations here and report the peak (the body of each fresh process)."""
-    from benchmarks.reference_numpy import CONFIGS
-    from benchmarks.train_step import build_variant
+    from benchmarks.train_step import CONFIGS, build_variant   # reference_numpy's configs and dcgan
 
     step = build_variant(variant, CONFIGS[config], backend)
     before = peak_rss_mib()
@@ -57,7 +56,7 @@ def measure(config="toy", variant="minigan", lengths=(200, 2000), backend="numpy
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", default="toy", choices=["toy", "image"])
+    parser.add_argument("--config", default="toy", choices=["toy", "image", "dcgan"])
     parser.add_argument("--variant", default="minigan", choices=["minigan", "reference", "torch"])
     parser.add_argument("--backend", default="numpy", choices=["numpy", "cupy"])
     parser.add_argument("--lengths", default="200,2000", help="comma-separated iteration counts, first is the base")

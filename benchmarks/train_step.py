@@ -9,7 +9,9 @@ One iteration = k = 1 discriminator step then one generator step, Adam (lr 2e-4,
 (0.5, 0.999)), non-saturating generator loss, float32, fresh minibatches of data and noise.
 Configs (benchmarks/reference_numpy.py): "toy" (2-D ring, G 2-128-128-2 ReLU, D 2-128-128-1
 LeakyReLU(0.2), m 256) and "image" (784-D random images in [-1, 1], noise 100,
-G 100-256-512-784 LeakyReLU + tanh, D 784-512-256-1 LeakyReLU, m 128).
+G 100-256-512-784 LeakyReLU + tanh, D 784-512-256-1 LeakyReLU, m 128). "dcgan" (not in the
+default list: ``--configs dcgan``) is a 32x32x3 DCGAN with m 64 and variants of its own,
+minigan, torch and "floor", the matrix products alone (benchmarks/dcgan.py).
 
 Variants: "minigan" is minigan's trainer as a user gets it, its BLAS thread policy
 (minigan/threads.py) choosing the threads; "no-policy" is the same trainer with the policy
@@ -44,9 +46,11 @@ import numpy as np
 
 import minigan
 from minigan import data, gan, nn, optim, threads
+from benchmarks import dcgan
 from benchmarks.reference_numpy import CONFIGS, Config, GANStep, random_images
 
-DEFAULT_ITERS = {"toy": 100, "image": 10}  # iterations per timed block
+CONFIGS = {**CONFIGS, "dcgan": dcgan.DCGAN}   # dcgan: its own variants, minigan / torch / floor (benchmarks/dcgan.py)
+DEFAULT_ITERS = {"toy": 100, "image": 10, "dcgan": 2}  # iterations per timed block
 
 
 # ---- the minigan variant ---------------------------------------------------------------------
@@ -110,6 +114,8 @@ class ReferenceStep(GANStep):
 
 def build_variant(name: str, config: Config, backend: str = "numpy", seed: int = 0):
     """One variant ("minigan", "no-policy", "reference" or "torch"), ready to ``step()`` and ``sync()``."""
+    if config.name == "dcgan":
+        return dcgan.build_variant(name, backend, seed)
     if name == "minigan":
         return PolicyStep(config, backend, seed)
     if name == "no-policy":
@@ -126,6 +132,8 @@ def build_variant(name: str, config: Config, backend: str = "numpy", seed: int =
 
 
 def build_variants(config: Config, backend: str, use_torch: bool, seed: int = 0) -> dict:
+    if config.name == "dcgan":
+        return dcgan.build_variants(backend, use_torch, seed)
     names = ["minigan", "no-policy", "reference"] + (["torch"] if use_torch else [])
     return {name: build_variant(name, config, backend, seed) for name in names}
 
@@ -185,11 +193,9 @@ def run(config_names, backend="numpy", repeats=7, iters=None, warmup=3, use_torc
     results = {}
     for c in config_names:
         median = {v: statistics.median(s) for v, s in speeds[c].items()}
-        ratios = {"minigan/reference": median["minigan"] / median["reference"],
-                  "minigan/no-policy": median["minigan"] / median["no-policy"]}
-        if "torch" in median:
-            ratios["minigan/torch"] = median["minigan"] / median["torch"]
-            ratios["reference/torch"] = median["reference"] / median["torch"]
+        pairs = [("minigan", "reference"), ("minigan", "no-policy"), ("minigan", "torch"), ("reference", "torch"),
+                 ("minigan", "floor"), ("torch", "floor")]    # those whose variants ran
+        ratios = {f"{a}/{b}": median[a] / median[b] for a, b in pairs if a in median and b in median}
         results[c] = {
             "iters_per_block": iters[c],
             "median_iters_per_s": median,
@@ -197,7 +203,7 @@ def run(config_names, backend="numpy", repeats=7, iters=None, warmup=3, use_torc
             "ratios": ratios,
             "all_iters_per_s": speeds[c],
             "minor_page_faults_per_iter": {v: statistics.median(f) for v, f in faults[c].items()},
-            "policy_choices": variants[c]["minigan"].policy.choices,
+            "policy_choices": getattr(getattr(variants[c]["minigan"], "policy", None), "choices", []),
         }
     return {
         "settings": {"backend": backend, "repeats": repeats, "warmup": warmup, "threads": threads,
@@ -326,7 +332,7 @@ def format_table(result) -> str:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", default="numpy", choices=["numpy", "cupy"], help="minigan's backend")
-    parser.add_argument("--configs", default="toy,image", help="comma-separated: toy, image")
+    parser.add_argument("--configs", default="toy,image", help="comma-separated: toy, image, dcgan")
     parser.add_argument("--repeats", type=int, default=7, help="interleaved timed blocks per variant")
     parser.add_argument("--iters", type=int, default=None,
                         help=f"iterations per block (default {DEFAULT_ITERS})")

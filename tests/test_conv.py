@@ -288,3 +288,26 @@ def with_weights(module, names, weights, fn):
     finally:
         for owner, attribute, original in slots:
             setattr(owner, attribute, original)
+
+
+def test_at_most_one_layers_columns_exist_at_a_time(monkeypatch):
+    """im2col's columns are made, used by one product and dropped, in the forward and again in
+    the backward: whenever new columns are made, no earlier ones are alive (weak references)."""
+    import weakref
+
+    from minigan.ops import conv
+
+    made, original = [], conv.im2col
+
+    def watched(*args, **kwargs):
+        alive = [ref for ref in made if ref() is not None]
+        assert not alive, f"{len(alive)} earlier columns still alive when new ones are made"
+        cols, size = original(*args, **kwargs)
+        made.append(weakref.ref(cols))
+        return cols, size
+
+    monkeypatch.setattr(conv, "im2col", watched)
+    D = dcgan_discriminator("numpy", "float32")
+    x = minigan.tensor(np.random.default_rng(7).normal(size=(4, 3, 8, 8)), requires_grad=True, dtype="float32")
+    D(x).sum().backward()
+    assert len(made) == 4   # two layers: forward, and grad_w in the backward
