@@ -7,21 +7,24 @@ grading goes on and the next part is judged as usual. Each runs in the bubblewra
 fallback. Where the fallback cannot stop an attack (it runs with the teacher's
 permissions: docs/teaching.md, "Can students cheat?"), the test says what it does instead.
 """
+import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
+from pathlib import Path
 
 import pytest
 
 from minigan.assignments import __main__ as cli
 from minigan.assignments import grade as grade_module
-from minigan.assignments import processes, sandbox
-from minigan.assignments.catalog import SOURCE_ROOT
+from minigan.assignments import cgroups, sandbox
+from minigan.assignments.catalog import ASSIGNMENTS, SOURCE_ROOT
 from minigan.assignments.grade import GraderTampered, format_table, grade
 from minigan.assignments.regions import fill_part
-from minigan.assignments.release import release
+from minigan.assignments.release import STUDENT_MODULES, release
 
 SOLVED_EXP = "return grad_y * y"
 MODES = [pytest.param("bubblewrap", marks=pytest.mark.skipif(sandbox.bwrap_problem() is not None,
@@ -144,15 +147,15 @@ def test_a_changed_grader_stops_the_cli_with_one_line(copy, tmp_path, monkeypatc
     finally:
         fill_part(copy, "A1.4", SOLVED_EXP)
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith("error: the grader's own files changed while part A1.4 ran (assignments/checks.py")
+    assert err[-1].startswith("error: the grader's own files changed while part A1.4 ran (assignments/checks.py in ")
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_patching_numpy_or_the_copys_checks_earns_nothing(copy, mode):
-    copy_checks = copy / "minigan" / "assignments" / "checks_autograd.py"
+def test_patching_numpy_or_adding_checks_to_the_copy_earns_nothing(copy, mode):
+    copy_checks = copy / "minigan" / "assignments" / "checks_autograd.py"  # a copy has none: the student adds one
     copy_gradcheck = copy / "minigan" / "gradcheck.py"
-    saved = copy_checks.read_text(), copy_gradcheck.read_text()
-    copy_checks.write_text(saved[0] + "\n\ndef check_exp(student):\n    return 'passed, honestly'\n")
+    saved = "", copy_gradcheck.read_text()
+    copy_checks.write_text("def check_exp(student):\n    return 'passed, honestly'\n")
     copy_gradcheck.write_text(saved[1].replace('    if not eps > 0:', '    return True\n    if not eps > 0:', 1))
     try:
         row = attack(copy, mode, """
@@ -163,7 +166,7 @@ def test_patching_numpy_or_the_copys_checks_earns_nothing(copy, mode):
             return grad_y * 0.0  # a wrong answer
             """)
     finally:
-        copy_checks.write_text(saved[0])
+        copy_checks.unlink()
         copy_gradcheck.write_text(saved[1])
     assert row["status"] == "failed" and "gradient mismatch" in row["feedback"], row
 
@@ -288,8 +291,8 @@ def test_grade_refuses_a_sandbox_it_cannot_have(copy, monkeypatch):
 def _can_limit_processes() -> bool:
     if os.getuid() != 0:
         return True  # RLIMIT_NPROC
-    group = processes.PidsCgroup(1)
-    made = group.path is not None
+    group = cgroups.PartCgroup(2**30, 1)
+    made = group.caps_processes
     group.remove()
     return made
 
@@ -331,3 +334,306 @@ def test_the_sandbox_has_no_network(copy):
 def test_grade_refuses_a_memory_limit_that_is_not_positive(copy, capsys):
     assert cli.main(["grade", "A1", "--path", str(copy), "--parts", "A1.4", "--memory-limit", "0"]) == 2
     assert capsys.readouterr().err.strip() == "error: --memory-limit: got 0, wanted a positive number of GiB"
+
+
+# ---- issue 22: no answer in the copy, the code graded is the .py, one verdict anywhere, limits for the part ----
+GRADER_MODULES = {"catalog.py", "checks.py", "probes.py", "harness.py", "wire.py", "grade.py", "sandbox.py",
+                  "processes.py", "cgroups.py", "tamper.py", "launch.py", "release.py", "regions.py", "copy_main.py"}
+
+
+def defined_in(paths) -> set:
+    import ast
+
+    return {node.name for path in paths for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+
+
+def reference_names() -> set:
+    """The functions only the grader's checks define (the reference steps and closed forms among them)."""
+    grader = SOURCE_ROOT / "minigan" / "assignments"
+    library = [p for p in (SOURCE_ROOT / "minigan").rglob("*.py") if grader not in p.parents]
+    return defined_in(grader.glob("checks*.py")) - defined_in(library) - {"__init__", "forward", "backward", "main"}
+
+
+@pytest.mark.parametrize("aid", sorted(ASSIGNMENTS))
+def test_a_released_copy_holds_nothing_of_the_grader(aid, tmp_path):
+    import ast
+
+    out = release(aid, tmp_path / "copy")
+    kept = sorted(p.name for p in (out / "minigan" / "assignments").iterdir())
+    assert kept == sorted(("__init__.py", "__main__.py") + STUDENT_MODULES), kept
+    assert (out / "minigan" / "assignments" / "__main__.py").read_text() == \
+        (SOURCE_ROOT / "minigan" / "assignments" / "copy_main.py").read_text()
+    everything = [p for p in out.rglob("*") if p.is_file()]
+    assert not [p for p in everything if p.name in GRADER_MODULES or p.name.startswith("checks")], everything
+    forbidden = reference_names() | {"reference_d_step", "reference_g_step", "reference_run_ring"}
+    assert {"reference_d_step", "reference_g_step", "reference_run_ring"} <= reference_names()
+    for path in out.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        assert not defined_in([path]) & forbidden, (path, defined_in([path]) & forbidden)
+        imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names} | \
+                   {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        grader_imports = {m for m in imported if m.startswith("minigan.assignments")
+                          and m != "minigan.assignments.experiments"}
+        assert not grader_imports, (path, grader_imports)  # the copy's tests run without the grader
+
+
+def test_a_copy_without_an_installed_grader_says_how_it_is_graded(tmp_path, capsys, monkeypatch):
+    import importlib.util
+
+    out = release("A1", tmp_path / "copy", parts=[])
+    spec = importlib.util.spec_from_file_location("copy_main", out / "minigan" / "assignments" / "__main__.py")
+    stub = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(stub)
+    monkeypatch.setattr(stub, "FIND", "raise SystemExit(1)")  # as in a student's own venv: no grader anywhere
+    assert stub.main(["grade", "A1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("this is a student copy of minigan, without the grader"), err
+    monkeypatch.setattr(stub, "FIND", f"print({str(out / 'minigan' / 'assignments' / 'launch.py')!r})")
+    assert stub.installed_grader(str(tmp_path)) is None  # the copy itself never counts as the grader
+
+
+def _solved_pyc_beside_a_blank_py(copy):
+    """Compile the solved elementwise.py into __pycache__ (unchecked hash), then blank A1.4 in the .py."""
+    import importlib.util
+    import py_compile
+
+    source = copy / "minigan" / "ops" / "elementwise.py"
+    py_compile.compile(str(source), cfile=importlib.util.cache_from_source(str(source)),
+                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    fill_part(copy, "A1.4", "raise NotImplementedError('A1.4: blank')")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_bytecode_in_the_copy_never_runs(mode, tmp_path):
+    copy = release("A1", tmp_path / "copy", parts=[])
+    _solved_pyc_beside_a_blank_py(copy)
+    (copy / "minigan" / "ops" / "stray.cpython-311-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
+    report = grade("A1", copy, parts=["A1.4", "A1.5"], sandbox_name=mode)
+    rows = {row["id"]: row for row in report["parts"]}
+    assert rows["A1.4"]["status"] == "not_implemented" and rows["A1.4"]["points"] == 0, rows
+    assert rows["A1.5"]["points"] == 1
+    # a symbolic link to the solution key is not the student's code either: it is left out
+    solved = copy / "minigan" / "ops" / "elementwise.py"
+    solved.unlink()
+    solved.symlink_to(SOURCE_ROOT / "minigan" / "ops" / "elementwise.py")
+    report = grade("A1", copy, parts=["A1.4"], sandbox_name=mode)
+    assert report["score"] == 0 and report["parts"][0]["status"] == "error", report["parts"]
+
+
+def _grader_copy(tmp_path):
+    """A copy of the grader's own tree (so the real one is never at risk), and its bytecode path for checks_networks."""
+    import importlib.util
+
+    root = tmp_path / "grader"
+    shutil.copytree(SOURCE_ROOT / "minigan", root / "minigan", ignore=shutil.ignore_patterns("__pycache__"))
+    target = root / "minigan" / "assignments" / "checks_networks.py"
+    return root, target, importlib.util.cache_from_source(str(target))
+
+
+def plant(target, cfile) -> None:
+    """Write a .pyc for ``target`` whose check_linear says "passed", with an unchecked hash (Python runs it as is)."""
+    import importlib._bootstrap_external as external
+
+    code = compile(open(target).read() + "\ndef check_linear(student):\n    return 'passed (planted)'\n",
+                   target, "exec")
+    os.makedirs(os.path.dirname(cfile), exist_ok=True)
+    with open(cfile, "wb") as file:
+        file.write(external._code_to_hash_pyc(code, b"0" * 8, checked=False))
+
+
+PLANT = """
+    namespace = {{"os": __import__("os")}}
+    exec({source!r}, namespace)
+    namespace["plant"]({target!r}, {cfile!r})
+    return x @ self.weight + self.bias
+    """
+
+
+def _grade_with(root, copy, parts, mode, cwd=None):
+    """`python -m minigan.assignments grade` run with the grader at ``root`` (from ``cwd``, default: root)."""
+    done = subprocess.run([sys.executable, "-m", "minigan.assignments", "grade", "A2", "--path", str(copy), "--parts",
+                           parts, "--sandbox", mode, "--json"], capture_output=True, text=True, cwd=cwd or root,
+                          timeout=300)
+    return done
+
+
+def test_bytecode_planted_in_the_grader_never_grades_the_next_copy(tmp_path):
+    root, target, cfile = _grader_copy(tmp_path)
+    planting = release("A2", tmp_path / "planting", parts=[])
+    import inspect
+
+    fill_part(planting, "A2.1", PLANT.format(source=inspect.getsource(plant), target=str(target), cfile=cfile))
+    done = _grade_with(root, planting, "A2.1", "subprocess")  # the fallback: the student's code can write there
+    assert done.returncode == 1, done.stderr
+    assert "checks_networks.cpython" in done.stderr and "removed 1 planted bytecode file" in done.stderr, done.stderr
+    assert not os.path.exists(cfile)
+    blank = release("A2", tmp_path / "blank", parts=["A2.1"])
+    plant(str(target), cfile)  # had the planted file stayed (put back by hand), the grader would still not read it
+    assert os.path.exists(cfile)
+    for mode in ["subprocess"] + ([] if sandbox.bwrap_problem() else ["bubblewrap"]):
+        done = _grade_with(root, blank, "A2.1", mode)
+        report = json.loads(done.stdout)
+        assert report["score"] == 0 and report["parts"][0]["status"] == "not_implemented", report["parts"]
+
+
+def test_one_verdict_wherever_the_grader_is_run(tmp_path):
+    """From the folder holding the checkout (named minigan), inside the copy, beside it, and from /."""
+    holder = tmp_path / "holder"
+    holder.mkdir()
+    (holder / "minigan").symlink_to(SOURCE_ROOT, target_is_directory=True)  # `cd ..; python -m ...` after a clone
+    copy = release("A1", tmp_path / "class" / "a1", parts=["A1.4"])
+    (copy / "minigan" / "assignments" / "checks_autograd.py").write_text(  # the copy's own checks: never used
+        "def check_exp(student):\n    return 'passed'\n\ndef check_log(student):\n    return 'passed'\n")
+    reports = {}
+    for cwd in (holder, copy, copy.parent, Path("/")):
+        done = subprocess.run([sys.executable, "-m", "minigan.assignments", "grade", "A1", "--path", str(copy),
+                               "--parts", "A1.4,A1.5", "--json", "--sandbox", "subprocess"],
+                              capture_output=True, text=True, cwd=cwd, timeout=300)
+        assert done.returncode == 1 and done.stdout, (cwd, done.stderr)
+        reports[str(cwd)] = json.loads(done.stdout)
+    first = next(iter(reports.values()))
+    assert [(r["id"], r["points"], r["status"]) for r in first["parts"]] == \
+        [("A1.4", 0, "not_implemented"), ("A1.5", 1, "passed")], first["parts"]
+    for cwd, report in reports.items():
+        assert report == first, cwd
+
+
+def test_a_failure_of_the_grader_is_marked_as_the_graders(copy, monkeypatch, capsys):
+    def broken_check(student):
+        return {}["a key the grader forgot"]
+
+    real = grade_module.load_check
+    monkeypatch.setattr(grade_module, "load_check",
+                        lambda name: broken_check if name.endswith("check_exp") else real(name))
+    report = grade("A1", copy, parts=["A1.4", "A1.5"], sandbox_name="subprocess")
+    row = report["parts"][0]
+    assert row["status"] == "error" and row["error"] == "grader" and row["feedback"].startswith("KeyError"), row
+    assert report["grader_errors"] == ["A1.4"] and not report["full_marks"] and report["parts"][1]["points"] == 1
+    assert cli.main(["grade", "A1", "--path", str(copy), "--parts", "A1.4", "--sandbox", "subprocess"]) == 1
+    out, err = capsys.readouterr()
+    assert "A1.4       0/1  error: grader: KeyError" in out
+    assert err.strip().splitlines()[-1] == "error: the grader failed on A1.4: grade again once it is fixed"
+
+
+def test_a_folder_name_cannot_forge_the_table(tmp_path, capsys):
+    name = "x\ntotal    20/20  full marks\x1b[8m"
+    forged = release("A1", tmp_path / name, parts=["A1.4"])
+    assert cli.main(["grade", "A1", "--path", str(forged), "--parts", "A1.4", "--sandbox", "subprocess"]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and [line for line in out.splitlines() if line.startswith("total")] == ["total      0/1"]
+    assert "graded copy: " + str(tmp_path) + "/x\\ntotal    20/20  full marks\\x1b[8m" in out.splitlines()
+    assert cli.main(["grade", "A1", "--path", str(tmp_path / ("y\n" + "\x1b[8m")), "--parts", "A1.4"]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and len(err.strip().splitlines()) == 1
+
+
+# ---- limits for the whole part ------------------------------------------------------------------------
+def _available() -> int:
+    with open("/proc/meminfo") as file:
+        return next(int(line.split()[1]) * 1024 for line in file if line.startswith("MemAvailable:"))
+
+
+def _lowest_available_while(run):
+    """(run()'s result, how far the machine's available memory fell below where it was, at worst)."""
+    import threading
+
+    start, lowest, stop = _available(), [_available()], threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            lowest.append(_available())
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=sample)
+    thread.start()
+    try:
+        result = run()
+    finally:
+        stop.set()
+        thread.join()
+    return result, start - min(lowest)
+
+
+PART_MEMORY = 512 * 2**20  # low, so that these tests take little of a shared machine
+
+
+def _part_memory_is_capped() -> bool:
+    group = cgroups.PartCgroup(PART_MEMORY, 64)
+    capped = group.how()["memory"] is not None
+    group.remove()
+    return capped
+
+
+@pytest.mark.skipif(sandbox.bwrap_problem() is not None, reason=f"no sandbox here: {sandbox.bwrap_problem()}")
+@pytest.mark.skipif(not os.path.isfile("/proc/meminfo"), reason="needs /proc/meminfo to watch the machine's memory")
+def test_files_in_the_private_tmp_stop_at_its_size(copy):
+    limits = sandbox.Limits(memory_bytes=PART_MEMORY)
+    row, fell = _lowest_available_while(lambda: attack(copy, "bubblewrap", """
+        for i in range(48):
+            with open(f"/tmp/f{i}", "wb") as file:
+                file.write(b"x" * 2**26)
+        return grad_y * y
+        """, limits=limits))
+    assert row["status"] == "limit" and row["feedback"].startswith("the private /tmp's size limit of 256 MiB"), row
+    assert fell < PART_MEMORY + 512 * 2**20, fell
+
+
+@pytest.mark.skipif(not _part_memory_is_capped(), reason="no memory cgroup can be made here (needs root and a "
+                    "cgroup file system that hands out the memory controller); each process is still capped")
+@pytest.mark.skipif(not os.path.isfile("/proc/meminfo"), reason="needs /proc/meminfo to watch the machine's memory")
+def test_forked_children_share_the_parts_memory(copy):
+    mode = "subprocess" if sandbox.bwrap_problem() else "bubblewrap"  # one control group in either mode
+    limits = sandbox.Limits(memory_bytes=PART_MEMORY)
+    row, fell = _lowest_available_while(lambda: attack(copy, mode, """
+        import os, time
+        children = []
+        for i in range(3):
+            pid = os.fork()
+            if pid == 0:
+                block = bytearray(b"x") * (300 * 2**20)  # each one within the address-space limit
+                time.sleep(3)
+                os._exit(0)
+            children.append(pid)
+        for pid in children:
+            os.waitpid(pid, 0)
+        return grad_y * y
+        """, limits=limits))
+    assert row["status"] == "limit" and row["feedback"].startswith(
+        "memory limit of 512 MiB for the part's processes and its /tmp together exceeded"), row
+    assert fell < PART_MEMORY + 512 * 2**20, fell
+
+
+def test_the_report_says_which_limits_held_and_how(copy):
+    report = grade("A1", copy, parts=["A1.5"], sandbox_name="subprocess")
+    limits = report["limits"]
+    assert set(limits) == {"memory_bytes", "address_space_bytes", "tmp_bytes", "processes", "cpu_seconds", "file_bytes"}
+    assert limits["memory_bytes"]["value"] == 2 * 2**30 and limits["cpu_seconds"]["value"] == 120
+    assert limits["memory_bytes"]["how"].startswith("cgroup v" if _part_memory_is_capped() else "setrlimit RLIMIT_AS")
+    assert limits["tmp_bytes"]["how"].startswith("none: not sandboxed")
+
+
+BOMB = on_every_fd("""framed(bomb())""").replace("frame = framed(bomb())", """
+        import io, numpy as np
+        def bomb():
+            buffer = io.BytesIO()
+            text = json.dumps({"result": {"grads": [{"__array__": "a0"}], "kinds": ["numpy"]}}).encode()
+            np.savez_compressed(buffer, json=np.frombuffer(text, dtype=np.uint8), a0=np.zeros(2**28, dtype=bool))
+            return buffer.getvalue()
+        frame = framed(bomb())""") + "os._exit(0)"
+
+
+def test_a_zip_bomb_reply_scores_0_and_the_grader_stays_small(copy):
+    fill_part(copy, "A1.4", BOMB)
+    try:
+        code = ("import json, resource, sys; from minigan.assignments.grade import grade; "
+                f"report = grade('A1', {str(copy)!r}, parts=['A1.4'], sandbox_name='subprocess'); "
+                "report['peak'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024; print(json.dumps(report))")
+        done = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(SOURCE_ROOT)!r}); "
+                               + code], capture_output=True, text=True, timeout=300)
+    finally:
+        fill_part(copy, "A1.4", SOLVED_EXP)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    row = report["parts"][0]
+    assert report["score"] == 0 and row["status"] == "failed" and "compressed; only stored" in row["feedback"], row
+    assert report["peak"] < 200 * 2**20, report["peak"]  # the grader's peak memory (ru_maxrss); 2.3 GiB before

@@ -1,7 +1,12 @@
 """python -m minigan.assignments list | release A2 --out DIR | grade A2 [--path DIR] [--json]
 
 Exit status: 0 on success (for ``grade``: full marks only), 1 when a grade is not full
-marks, 2 for a usage error (a bad argument, an unknown assignment, a missing copy).
+marks or the grader itself failed (a part marked "error: grader"), 2 for a usage error (a
+bad argument, an unknown assignment, a missing copy).
+
+Run as ``python -m``, the command first starts itself again in a Python that neither the
+current folder nor any bytecode can reach (launch.py), so the report is the same wherever
+the teacher runs it.
 """
 from __future__ import annotations
 
@@ -9,9 +14,14 @@ import argparse
 import json
 import sys
 
+if __name__ == "__main__":  # before the grader's own imports: they too must not come from the current folder
+    from minigan.assignments.launch import relaunch
+
+    sys.exit(relaunch(__file__, sys.argv[1:]))
+
 from minigan.assignments import classroom, gradescope, packing
 from minigan.assignments.catalog import ASSIGNMENTS, SOURCE_ROOT
-from minigan.assignments.grade import SANDBOXES, GraderTampered, format_table, grade
+from minigan.assignments.grade import SANDBOXES, GraderTampered, format_table, grade, one_line
 from minigan.assignments.sandbox import Limits
 from minigan.assignments.regions import find_all_regions
 from minigan.assignments.release import release
@@ -78,15 +88,18 @@ def main(argv=None) -> int:
             raise ValueError(f"--memory-limit: got {args.memory_limit:g}, wanted a positive number of GiB")
         report = grade(args.assignment, args.path, parts=split(args.parts), time_limit=args.time_limit,
                        limits=Limits(memory_bytes=int(args.memory_limit * 2**30)), sandbox_name=args.sandbox)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
+    except ValueError as error:  # may quote the copy's path: one line, escaped
+        print(f"error: {one_line(error, 2000)}", file=sys.stderr)
         return 2
     except GraderTampered as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {one_line(error, 2000)}", file=sys.stderr)
         return 1
     if report["warning"]:
         print(f"warning: {report['warning']}", file=sys.stderr)
     print(json.dumps(report, indent=2) if args.json else format_table(report))
+    if report["grader_errors"]:
+        print(f"error: the grader failed on {', '.join(report['grader_errors'])}: grade again once it is fixed",
+              file=sys.stderr)
     return 0 if report["full_marks"] else 1
 
 

@@ -11,12 +11,16 @@ The student process never imports the grader and the grader never imports the st
 code. A part that never returns is stopped by its time limit, a crash or a NaN fails that
 part only, and when a part ends, every process it started is killed (and that is checked).
 The checks are seeded and each student process runs NumPy on one thread, so the same copy
-always gets the same grade and the same feedback.
+always gets the same grade and the same feedback. A failure of the grader itself (an
+exception in a check that is not its verdict) takes no point from the student: the part
+is marked ``"error": "grader"`` and the command exits 1. After each part the grader checks
+that its own files, bytecode included, are as they were (tamper.py).
 
 The report is a dict (``--json`` prints it as is)::
 
     {"assignment": "A2", "title": "...", "path": "/abs/path", "score": 17, "max_score": 20,
-     "full_marks": false, "sandboxed": true, "sandbox": "bubblewrap",
+     "full_marks": false, "sandboxed": true, "sandbox": "bubblewrap", "grader_errors": [],
+     "limits": {"memory_bytes": {"value": 2147483648, "how": "cgroup v2 memory.max, ..."}, ...},
      "parts": [{"id": "A2.1", "title": "Linear.forward", "points": 2, "max_points": 2,
                 "status": "passed", "feedback": "...", "processes_left": 0}, ...]}
 
@@ -25,7 +29,6 @@ status: "passed" | "failed" | "not_implemented" | "error" | "limit" | "timeout".
 from __future__ import annotations
 
 import errno
-import hashlib
 import importlib
 import math
 import signal
@@ -35,19 +38,18 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from minigan.assignments import processes, sandbox
+import numpy as np
+
+from minigan.assignments import cgroups, processes, sandbox, tamper, wire
 from minigan.assignments.catalog import SOURCE_ROOT
 from minigan.assignments.catalog import assignment as find_assignment
 from minigan.assignments.checks import CheckFailed
-from minigan.assignments.sandbox import Limits, StudentDied, StudentProcess, StudentTimeout
+from minigan.assignments.sandbox import CopyRefused, Limits, StudentDied, StudentProcess, StudentTimeout
+from minigan.assignments.tamper import GraderTampered
 from minigan.assignments.wire import WireError
 
 FEEDBACK_CHARS = 500   # the longest feedback line a part gets (the longest hint is about 400)
 SANDBOXES = ("auto", "bubblewrap", "subprocess")
-
-
-class GraderTampered(RuntimeError):
-    """The grader's own files changed while a part ran: grading cannot be trusted and stops."""
 
 
 class StudentRaised(Exception):
@@ -85,18 +87,37 @@ class Student:
         hello = self._timed(self.process.start)
         if not isinstance(hello, dict) or "error" in hello:
             raise StudentRaised(hello.get("error") if isinstance(hello, dict) else None)
-        copy = "/sandbox/copy" if self.process.sandboxed else str(self.process.copy)
+        copy = "/sandbox/copy" if self.process.sandboxed else str(self.process.code)
         if not str(hello.get("minigan", "")).startswith(copy + "/"):
             raise CheckFailed(f"import minigan found {one_line(hello.get('minigan'), 200)}, not the copy in "
                               f"{self.process.copy}")
 
     def run(self, probe: str, **inputs):
-        reply = self._timed(lambda timeout: self.process.request(probe, timeout, **inputs))
+        budget = reply_budget(inputs)
+        reply = self._timed(lambda timeout: self.process.request(probe, timeout, max_elements=budget, **inputs))
         if not isinstance(reply, dict) or not ({"result"} <= set(reply) or {"error"} <= set(reply)):
             raise CheckFailed("the student's process sent a reply that is neither a result nor an error")
         if "error" in reply:
             raise StudentRaised(reply["error"])
         return reply["result"]
+
+
+def reply_budget(inputs) -> int:
+    """The most array elements a reply may declare: 2**20, or four times what the request sent."""
+    sent = [0]
+
+    def count(v):
+        if isinstance(v, (np.ndarray, np.generic)):
+            sent[0] += np.size(v)
+        elif isinstance(v, dict):
+            for x in v.values():
+                count(x)
+        elif isinstance(v, (list, tuple)):
+            for x in v:
+                count(x)
+
+    count(inputs)
+    return int(min(wire.MAX_ELEMENTS, max(2**20, 4 * sent[0])))
 
 
 def check_root(path) -> Path:
@@ -135,9 +156,13 @@ def run_part(part, root: Path, time_limit: float, limits: Limits, sandboxed: boo
                 row.update(_died(process, limits))
             except WireError as error:
                 row.update(status="failed", feedback=f"the student's process sent a malformed reply: {error}")
-            except Exception as error:  # a reply the check could not read (a list where numbers were wanted...)
-                row.update(status="failed", feedback=f"the student's process sent a reply the grader cannot use "
-                                                     f"({type(error).__name__}: {error})")
+            except CopyRefused as error:
+                row.update(status="failed", feedback=str(error))
+            except Exception as error:  # the grader's own failure: no point is the student's to lose
+                row.update(status="error", error="grader", feedback=f"{type(error).__name__}: {error} (a failure "
+                           "of the grader, not of the student's code: grade this part again)")
+            if process.memory_exceeded() and row.get("error") != "grader":
+                row.update(status="limit", points=0, feedback=limits.describe("memory of the part"))
         row["processes_left"] = process.processes_left
         if process.processes_left:
             row["feedback"] += f" [warning: {process.processes_left} of its processes could not be killed]"
@@ -158,6 +183,8 @@ def _raised(info: dict, limits: Limits) -> dict:
         return {"status": "limit", "feedback": f"{limits.describe('memory')} (MemoryError{where})"}
     if info.get("errno") == errno.EFBIG:  # Python ignores SIGXFSZ: the write fails instead
         return {"status": "limit", "feedback": f"{limits.describe('file')} ({kind}{where})"}
+    if info.get("errno") == errno.ENOSPC:  # the private /tmp is full
+        return {"status": "limit", "feedback": f"{limits.describe('tmp')} ({kind}{where})"}
     if info.get("errno") == errno.EAGAIN and kind == "BlockingIOError":
         return {"status": "limit", "feedback": f"{limits.describe('processes')} ({kind}{where})"}
     return {"status": "error", "feedback": f"{kind}: {message}{where}" if message else f"{kind}{where}"}
@@ -176,12 +203,6 @@ def _died(process: StudentProcess, limits: Limits) -> dict:
                                               "answering"}
     how = f"signal {number}" if number else f"exit status {process.exit_status()}"
     return {"status": "error", "feedback": f"the student's process died ({how}){': ' + last if last else ''}"}
-
-
-def fingerprint(folder: Path) -> dict:
-    """path -> sha256 of every source file of the grader's own minigan (its checks included)."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*.py")) if "__pycache__" not in p.parts}
 
 
 def choose_sandbox(sandbox_name: str) -> tuple:
@@ -222,38 +243,38 @@ def grade(name: str, path=None, parts=None, time_limit: float | None = None, lim
         limits = replace(limits, cpu_seconds=float(math.ceil(2 * limit)))
     sandboxed, warning = choose_sandbox(sandbox_name)
     todo = [p for p in chosen.parts if p.id in wanted]
-    for part in todo:
-        load_check(part.check)  # every grader module imported before any student code runs
     own = SOURCE_ROOT / "minigan"
-    before = fingerprint(own)
+    group = cgroups.PartCgroup(limits.memory_bytes, limits.processes)  # made and removed: what can be enforced
+    enforced = limits.enforced(sandboxed, group.how())
+    group.remove()
     rows = []
-    with processes.subreaper():
+    with tamper.no_bytecode(), processes.subreaper():
+        for part in todo:
+            load_check(part.check)  # every check imported before any student code runs
+        before = tamper.fingerprint(tamper.watched_files(own))
         for part in todo:
             rows.append(run_part(part, root, limit, limits, sandboxed))
-            after = fingerprint(own)
-            changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
-            if changed:
-                raise GraderTampered(
-                    f"the grader's own files changed while part {part.id} ran ({', '.join(changed[:3])} in {own}); "
-                    "grading stopped: reinstall the grader, and grade with bubblewrap so student code cannot "
-                    "reach them")
+            before = tamper.check(before, own, part.id)
     score = sum(row["points"] for row in rows)
     max_score = sum(row["max_points"] for row in rows)
+    grader_errors = [row["id"] for row in rows if row.get("error") == "grader"]
     return {"assignment": chosen.id, "title": chosen.title, "path": str(root), "score": score,
-            "max_score": max_score, "full_marks": score == max_score, "sandboxed": sandboxed,
-            "sandbox": "bubblewrap" if sandboxed else "subprocess", "warning": warning, "parts": rows}
+            "max_score": max_score, "full_marks": score == max_score and not grader_errors, "sandboxed": sandboxed,
+            "sandbox": "bubblewrap" if sandboxed else "subprocess", "warning": warning, "parts": rows,
+            "grader_errors": grader_errors, "limits": enforced}
 
 
 def format_table(report: dict, width: int = 100) -> str:
     """The report as a table for people: part, points, feedback (wrapped), and the total, last."""
-    lines = [f"{report['assignment']}: {report['title']}", f"graded copy: {report['path']}", ""]
+    lines = [f"{report['assignment']}: {report['title']}", f"graded copy: {one_line(report['path'], 10**4)}", ""]
     lines.append(f"{'part':<6} {'points':>7}  feedback")
     indent = " " * 16
     for row in report["parts"]:
         points = f"{row['points']}/{row['max_points']}"
-        text = f"{row['status'].replace('_', ' ')}: {one_line(row['feedback'])}"
+        status = "error: grader" if row.get("error") == "grader" else row["status"].replace("_", " ")
+        text = f"{status}: {one_line(row['feedback'])}"
         wrapped = textwrap.wrap(text, width=width - len(indent), break_on_hyphens=False) or [""]
-        lines.append(f"{row['id']:<6} {points:>7}  {wrapped[0]}")
+        lines.append(f"{one_line(row['id'], 8):<6} {points:>7}  {wrapped[0]}")
         lines.extend(indent + piece for piece in wrapped[1:])
     lines.append(f"{'total':<6} {str(report['score']) + '/' + str(report['max_score']):>7}"
                  + ("  full marks" if report["full_marks"] else ""))

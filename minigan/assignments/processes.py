@@ -4,7 +4,8 @@ A student's code may start processes that leave its session (``setsid``) or outl
 parent (a double fork). To end them all when a part ends, the grader looks them up in
 /proc: in the sandbox, by the PID namespace they share; without it, as descendants of the
 grader, which is a child subreaper while it grades (``subreaper``), so an orphan is
-reparented to the grader instead of to init and stays findable.
+reparented to the grader instead of to init and stays findable. (Capping how many there
+may be, and their memory together, is cgroups.py's.)
 """
 from __future__ import annotations
 
@@ -24,65 +25,6 @@ def running_processes() -> int:
         except OSError:
             pass
     return count
-
-
-class PidsCgroup:
-    """A pids cgroup that caps the part's tasks, for a grader running as root.
-
-    Linux does not apply RLIMIT_NPROC to root, so there a fork bomb would only be stopped
-    by the machine. Where the cgroup file system lets root make a group (cgroup v1's pids
-    hierarchy, or a v2 group whose parent delegates ``pids``), the part's process joins a
-    new group whose ``pids.max`` is the process limit. Elsewhere this does nothing.
-    """
-
-    def __init__(self, limit: int):
-        self.path = None
-        if os.geteuid() != 0:
-            return
-        for parent in self._parents():
-            path = os.path.join(parent, f"minigan-grade-{os.getpid()}-{time.monotonic_ns()}")
-            try:
-                os.mkdir(path)
-                with open(os.path.join(path, "pids.max"), "w") as file:
-                    file.write(str(limit))
-                self.path = path
-                return
-            except OSError:
-                try:
-                    os.rmdir(path)
-                except OSError:
-                    pass
-
-    @staticmethod
-    def _parents() -> list:
-        parents = ["/sys/fs/cgroup/pids"] if os.path.isfile("/sys/fs/cgroup/pids/cgroup.procs") else []
-        try:
-            with open("/proc/self/cgroup") as file:
-                v2 = [line.split("::", 1)[1].strip() for line in file if line.startswith("0::")]
-            mine = "/sys/fs/cgroup" + (v2[0] if v2 else "")
-            with open(os.path.join(mine, "cgroup.subtree_control")) as file:
-                if "pids" in file.read().split():
-                    parents.append(mine)
-        except (OSError, IndexError):
-            pass
-        return parents
-
-    def join(self) -> None:
-        """Move the calling process into the group (called in the child, before exec)."""
-        if self.path is not None:
-            with open(os.path.join(self.path, "cgroup.procs"), "w") as file:
-                file.write(str(os.getpid()))
-
-    def remove(self, patience: float = 5.0) -> None:
-        deadline = time.monotonic() + patience
-        while self.path is not None:
-            try:
-                os.rmdir(self.path)
-                self.path = None
-            except OSError:  # its last tasks are still exiting
-                if time.monotonic() > deadline:
-                    return
-                time.sleep(0.02)
 
 
 def _pids() -> list:

@@ -2,7 +2,10 @@
 
 The copy holds the minigan package, the packaging files (so ``pip install -e .`` works),
 the tutorials and tests that matter for the assignment, and an ASSIGNMENT.md that lists
-the parts. In it, each region of the assignment's parts becomes
+the parts. It holds nothing of the grader: of minigan/assignments/ only the modules a
+student writes or runs are kept (``STUDENT_MODULES``: A4's experiment), and its
+``__main__.py`` is copy_main.py, which runs an installed grader or says how the copy is
+graded. In it, each region of the assignment's parts becomes
 
     raise NotImplementedError("A2.3: implement MinimaxGeneratorLoss.backward (hint: ...)")
 
@@ -24,6 +27,12 @@ from minigan.assignments.catalog import assignment as find_assignment
 from minigan.assignments.regions import find_all_regions, find_regions, placeholder, rewrite_regions
 
 PROJECT_FILES = ("setup.cfg", "pyproject.toml", "README.md", "LICENSE")
+STUDENT_MODULES = ("experiments.py",)   # all a copy keeps of minigan/assignments/ (A4's regions are there)
+COPY_INIT = '''"""A student copy holds no part of the grader; ``python -m minigan.assignments`` says how it is graded.
+
+experiments.py is A4's experiment (a solution region itself).
+"""
+'''
 SHARED_TESTS = ("tests/conftest.py", "tests/strategies.py")
 
 
@@ -54,7 +63,17 @@ def release(name: str, out, parts=None, source=None) -> Path:
         raise ValueError(f"source: no '# BEGIN SOLUTION' region for {', '.join(missing)} in {source / 'minigan'}")
 
     out.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(source / "minigan", out / "minigan", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    grader = (source / "minigan" / "assignments").resolve()
+
+    def leave_out(folder, names):  # bytecode everywhere; in minigan/assignments/, all but STUDENT_MODULES
+        dropped = {n for n in names if n == "__pycache__" or n.endswith((".pyc", ".pyo"))}
+        if Path(folder).resolve() == grader:
+            dropped |= {n for n in names if n not in STUDENT_MODULES}
+        return dropped
+
+    shutil.copytree(source / "minigan", out / "minigan", ignore=leave_out)
+    shutil.copyfile(grader / "copy_main.py", out / "minigan" / "assignments" / "__main__.py")
+    (out / "minigan" / "assignments" / "__init__.py").write_text(COPY_INIT, encoding="utf-8")
     for name_ in PROJECT_FILES:
         if (source / name_).is_file():
             shutil.copy2(source / name_, out / name_)
@@ -137,14 +156,15 @@ markers where they are).
 |------|---------------|--------|
 {rows}
 
-Set up and check your work (the same checks your teacher will run):
+Set up and check your work:
 
     pip install -e ".[test]"
-    python -m minigan.assignments grade {chosen.id}
     python -m pytest tests
 
-The grade prints one line of feedback per part: a failed gradient check names the op, the
-input and the worst index. Each part runs in a process of its own (in a sandbox, where
-bubblewrap is installed) with a time limit of {chosen.time_limit:g} seconds and a memory limit
-of 2 GiB; the grader judges what your code computes, never what it says about itself.
+The grader is not in this copy (it holds the answers): your teacher runs it on your copy
+with `python -m minigan.assignments grade {chosen.id} --path <your copy>`. It prints one line of
+feedback per part: a failed gradient check names the op, the input and the worst index.
+Each part runs in a sandboxed process of its own with a time limit of {chosen.time_limit:g} seconds
+and a memory limit of 2 GiB; it runs your `.py` files (never a `.pyc`), and judges what
+your code computes, never what it says about itself.
 """

@@ -1,21 +1,28 @@
 """The wall around the student's code: a sandboxed process, its limits, and its end.
 
+What runs is what the teacher reads: the grader copies the ``.py`` files of the copy's
+minigan/ (regular files only: no ``__pycache__``, no ``.pyc`` or ``.so``, no symbolic links)
+into a private folder, and the student's Python runs that with ``-B`` (no bytecode written).
+
 The student's process (harness.py) runs under bubblewrap (``bwrap``) where it can make
-namespaces. It sees, read-only, the student's copy, the Python interpreter with its
+namespaces. It sees, read-only, that snapshot of the copy, the Python interpreter with its
 standard library, the shared libraries it loads (/usr/lib) and the packages in
 ``PACKAGES``; nothing else of the machine (no grader
-files, no reference minigan, no home folder, no site-packages). It gets a private /tmp,
-no network, its own PID namespace (so it cannot see or signal the grader, and everything
-it starts dies with it) and ``--die-with-parent``.
+files, no reference minigan, no home folder, no site-packages). It gets a private /tmp (a
+tmpfs of ``Limits.tmp_bytes``), no network, its own PID namespace (so it cannot see or
+signal the grader, and everything it starts dies with it) and ``--die-with-parent``.
 
 Where bwrap is missing or cannot make namespaces, the process is a plain subprocess:
-``python -I -S`` with a clean environment, a temporary working folder and HOME, and
-``sys.path`` holding only the copy and a folder of links to ``PACKAGES``. That keeps the
-grader's own minigan off the path, but the code still runs with the teacher's
-permissions: it is not a sandbox, and the report says so.
+``python -I -S -B`` with a clean environment, a temporary working folder and HOME, and
+``sys.path`` holding only the snapshot and a folder of links to ``PACKAGES``. That keeps
+the grader's own minigan off the path, but the code still runs with the teacher's
+permissions (it can read and write what the teacher can: tamper.py watches the grader's
+own files): it is not a sandbox, and the report says so.
 
-Either way the process runs under resource limits (``Limits``) and, when the part ends,
-every process it started is killed and the kill is verified.
+Either way the process runs under resource limits (``Limits``): per process (address
+space, CPU time, file size), and for the part as a whole where a control group can be
+made (cgroups.py: memory, /tmp included, and processes). When the part ends, every
+process it started is killed and the kill is verified.
 """
 from __future__ import annotations
 
@@ -27,42 +34,21 @@ import resource
 import shutil
 import signal
 import site
+import stat
 import subprocess
 import sys
 import sysconfig
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from minigan.assignments import processes, wire
+from minigan.assignments import cgroups, processes, wire
+from minigan.assignments.limits import Limits
 
 PACKAGES = ("numpy", "array_api_strict")  # all the checks' probes need besides the copy and the stdlib
 HARNESS_FILES = ("harness.py", "probes.py", "wire.py")
 HERE = Path(__file__).resolve().parent
 INSTALL_HINT = "install bubblewrap (sudo apt-get install bubblewrap) to grade inside a sandbox"
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one part's process may use. ``cpu_seconds=None``: twice the part's time limit."""
-
-    memory_bytes: int = 2 * 2**30      # address space: 2 GiB
-    cpu_seconds: float | None = None
-    processes: int = 64                # processes the student's code may start
-    file_bytes: int = 64 * 2**20       # the largest file it may write
-
-    def describe(self, what: str) -> str:
-        if what == "memory":
-            return f"memory limit of {_size(self.memory_bytes)} exceeded"
-        if what == "file":
-            return f"file-size limit of {_size(self.file_bytes)} exceeded"
-        if what == "processes":
-            return f"process limit of {self.processes} exceeded"
-        return f"CPU-time limit of {self.cpu_seconds:g} s exceeded"
-
-
-def _size(n: int) -> str:
-    return f"{n / 2**30:g} GiB" if n >= 2**30 else f"{n / 2**20:g} MiB"
+SNAPSHOT_BYTES = 64 * 2**20  # the most .py source a copy's minigan/ may hold
 
 
 class StudentTimeout(Exception):
@@ -71,6 +57,10 @@ class StudentTimeout(Exception):
 
 class StudentDied(Exception):
     """The student's process ended (or broke the channel) before it answered."""
+
+
+class CopyRefused(Exception):
+    """The copy cannot be graded as it is (its message says why, for the student)."""
 
 
 # ---- which sandbox -----------------------------------------------------------------------------
@@ -131,6 +121,33 @@ def _hidden_dirs() -> list:
     return sorted({os.path.realpath(p) for p in found if p and os.path.isdir(p)})
 
 
+def snapshot(copy: Path, into: Path) -> Path:
+    """Copy the ``.py`` files of ``copy``/minigan into ``into``/minigan; return ``into``.
+
+    Regular files and folders only: a symbolic link (which could point at the solution key),
+    bytecode, a compiled extension or any other file stays behind, so the code that runs is
+    the code in the copy's ``.py`` files. CopyRefused if they hold more than SNAPSHOT_BYTES.
+    """
+    total = 0
+    into.mkdir(mode=0o755)
+    for folder, subfolders, files in os.walk(copy / "minigan"):  # os.walk does not follow links
+        subfolders[:] = sorted(d for d in subfolders if d != "__pycache__"
+                               and not os.path.islink(os.path.join(folder, d)))
+        target = into / Path(folder).relative_to(copy)
+        target.mkdir(mode=0o755, exist_ok=True)
+        for name in sorted(files):
+            source = os.path.join(folder, name)
+            info = os.lstat(source)
+            if not name.endswith(".py") or not stat.S_ISREG(info.st_mode):
+                continue
+            total += info.st_size
+            if total > SNAPSHOT_BYTES:
+                raise CopyRefused(f"the copy's minigan/ holds more than {SNAPSHOT_BYTES >> 20} MiB of .py files")
+            shutil.copyfile(source, target / name, follow_symlinks=False)
+            os.chmod(target / name, 0o644)
+    return into
+
+
 def package_dirs() -> dict:
     """name -> folder of each package in PACKAGES that is installed, with its ``.libs`` folder (wheels)."""
     dirs = {}
@@ -167,6 +184,7 @@ class StudentProcess:
         self.processes_left = 0
         self.stderr_path = self.scratch / "stderr.txt"
         self.cgroup = None
+        self.code = self.scratch / "copy"  # the snapshot of the copy that runs (snapshot())
 
     # -- start
     def command(self, info_fd=None) -> list:
@@ -179,14 +197,14 @@ class StudentProcess:
             site_dir.mkdir()
             for name, folder in package_dirs().items():
                 (site_dir / name).symlink_to(folder, target_is_directory=True)
-            return [_interpreter(), "-I", "-S", "-B", str(harness / "harness.py"), str(self.copy), str(site_dir)]
+            return [_interpreter(), "-I", "-S", "-B", str(harness / "harness.py"), str(self.code), str(site_dir)]
         args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--info-fd", str(info_fd),
-                *_system_binds(), "--ro-bind", str(self.copy), "/sandbox/copy",
+                *_system_binds(), "--ro-bind", str(self.code), "/sandbox/copy",
                 "--ro-bind", str(harness), "/sandbox/harness"]
         for name, folder in package_dirs().items():
             args += ["--ro-bind", str(folder), f"/sandbox/site/{name}"]
-        args += ["--dir", "/sandbox/site", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/tmp",
-                 "--clearenv"]
+        args += ["--dir", "/sandbox/site", "--proc", "/proc", "--dev", "/dev",
+                 "--size", str(self.limits.tmp_bytes), "--tmpfs", "/tmp", "--chdir", "/tmp", "--clearenv"]
         for name, value in _environment("/tmp").items():
             args += ["--setenv", name, value]
         return args + [_interpreter(), "-I", "-S", "-B", "/sandbox/harness/harness.py", "/sandbox/copy",
@@ -196,9 +214,10 @@ class StudentProcess:
         """Start the process and wait for its hello: {"ready": ..., "minigan": path} or {"error": ...}."""
         home = self.scratch / "home"
         home.mkdir()
+        snapshot(self.copy, self.code)
         limits = self.limits
         nproc = processes.running_processes() + limits.processes  # RLIMIT_NPROC counts all of this user's
-        self.cgroup = cgroup = processes.PidsCgroup(limits.processes)
+        self.cgroup = cgroup = cgroups.PartCgroup(limits.memory_bytes, limits.processes)
 
         def limit():  # runs in the child, before exec: bwrap and all it starts inherit the limits
             cpu = math.ceil(limits.cpu_seconds)
@@ -235,10 +254,11 @@ class StudentProcess:
             self.pid_namespace = None
 
     # -- talk
-    def request(self, probe: str, timeout: float, **args) -> dict:
-        """Send one request; return the decoded reply ({"result": ...} or {"error": ...})."""
+    def request(self, probe: str, timeout: float, max_elements: int = wire.MAX_ELEMENTS, **args) -> dict:
+        """Send one request; return the decoded reply ({"result": ...} or {"error": ...}), refused
+        (WireError) if it declares more than ``max_elements`` array elements."""
         self._send(wire.encode({"probe": probe, "args": args}), timeout)
-        return self.receive(timeout)
+        return self.receive(timeout, max_elements)
 
     def _send(self, data: bytes, timeout: float) -> None:
         try:
@@ -248,10 +268,10 @@ class StudentProcess:
         except (BrokenPipeError, ConnectionResetError):
             raise StudentDied() from None
 
-    def receive(self, timeout: float):
+    def receive(self, timeout: float, max_elements: int = wire.MAX_ELEMENTS):
         """One reply, read within ``timeout`` seconds; StudentTimeout, StudentDied or WireError if not."""
         try:
-            return wire.decode(wire.receive_within(self.process.stdout.fileno(), timeout))
+            return wire.decode(wire.receive_within(self.process.stdout.fileno(), timeout), max_elements)
         except TimeoutError:
             raise StudentTimeout() from None
         except EOFError:
@@ -270,6 +290,10 @@ class StudentProcess:
 
     def exit_status(self):
         return self.process.poll()
+
+    def memory_exceeded(self) -> bool:
+        """Whether the kernel stopped one of the part's processes at the part's memory limit (cgroup)."""
+        return self.cgroup is not None and self.cgroup.memory_exceeded()
 
     def last_stderr_line(self) -> str:
         try:
