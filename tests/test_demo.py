@@ -403,3 +403,18 @@ def test_a_full_disk_with_a_write_that_fails(tmp_path, capsys, monkeypatch):
                          "--out", str(out), "--no-progress")
     assert status == 1
     assert_disk_full_reported(err, out / "run-001", 0)
+
+
+def test_the_categorical_run_writes_the_full_set_and_resumes(tmp_path, capsys):
+    # issue 27: every mode's folder holds what the README promises, with a resume that works
+    out = tmp_path / "out"
+    tiny = ["--dataset", "categorical", "--batch-size", "16", "--checkpoint-every", "2", "--no-progress"]
+    assert run(capsys, *tiny, "--steps", "3", "--out", str(out))[0] == 0
+    folder = out / "run-001"
+    assert sorted(os.listdir(folder)) == RUN_FILES
+    assert_figures(folder)
+    status, _, err = run(capsys, "--resume", str(folder / "checkpoint.npz"), "--steps", "5", "--no-progress")
+    assert status == 0, err
+    assert sorted(os.listdir(folder)) == RUN_FILES and sorted(os.listdir(out)) == ["latest", "run-001"]
+    assert [int(r["step"]) for r in read_history(folder / "history.csv")] == list(range(1, 6))
+    assert json.loads((folder / "metrics.json").read_text())["resumed_from"] == 3

@@ -2,39 +2,49 @@
 
     python -m minigan.demo --dataset digits --labels 100 --seed 3    # semi-supervised classifier
     python -m minigan.demo --dataset digits --conditional            # one row of digits per class
+    python -m minigan.demo --dataset digits --conditional --resume minigan-out/run-001/checkpoint.npz
 
 Both train on the training part of the fixed digits split (``minigan.data.splits``) and
-write, into a new run folder of their own (``--out/run-NNN``, locked while it writes):
+write, into a new run folder of their own (``--out/run-NNN``, locked while it writes), what
+every run folder holds: run.json, history.csv (D's and G's loss at every step; the columns
+this mode does not measure, D(x), D(G(z)) and G's gradient norm, are nan), checkpoint.npz
+(every --checkpoint-every steps and at the end), losses.png, metrics.json and samples.png;
+and besides:
 
 - ``--labels N``: metrics.json with ``classifier_accuracy`` (the semi-supervised GAN's
   classifier on the 300 held-out test digits) and ``supervised_only_accuracy`` (the same
-  network from the same seed, trained on the same N labels alone for as many steps);
-  learning_curves.png and curves.csv (test accuracy of both as training goes); samples.png.
+  network from the same seed, trained on the same N labels alone for as many steps, after
+  the GAN); learning_curves.png and curves.csv (test accuracy of both as training goes).
 - ``--conditional``: metrics.json with ``class_agreement`` (the fraction of 1,000
   generated digits, 100 asked for each class, that the digits classifier puts in the class
-  asked for); samples.png, a 10x10 grid, row r asked for digit r.
+  asked for); samples.png is a 10x10 grid, row r asked for digit r.
 
-These runs are short (about a minute) and have no checkpoint: --resume, --checkpoint-every,
---k, --loss, --penalty, --gamma, --clip, --optimizer and --threads do not apply, and are
-refused in one line (``check``).
+``--resume FILE`` (with the same --labels N or --conditional) goes on from the checkpoint
+in its own folder; the run then ends as the run that never stopped would have. The options
+of the GAN demo these runs do not have (--k, --loss, --penalty, --gamma, --clip,
+--optimizer, --threads) are refused in one line (``check``).
 """
 from __future__ import annotations
 
 import csv
 import hashlib
 import json
+import math
 import os
 import shlex
 import time
 
+import numpy as np
+
 from minigan.gan import checkpoint
 
 from minigan.runs import folders
-from minigan.demo.prepare import CHECKPOINT_EVERY, DEFAULT_OUT, UsageError, check_writable
+from minigan.demo.prepare import DEFAULT_OUT, RunError, UsageError, check_writable, resume_command
 
 # options of the GAN demo these runs do not have (refused, not ignored: a flag that is accepted
 # must do what it says)
-NOT_HERE = ("k", "loss", "penalty", "gamma", "clip", "optimizer", "resume", "threads")
+NOT_HERE = ("k", "loss", "penalty", "gamma", "clip", "optimizer", "threads")
+EVAL_EVERY = 100       # --labels: the classifiers' test accuracy every this many steps (learning curves)
 
 
 def check(args) -> None:
@@ -47,87 +57,254 @@ def check(args) -> None:
                          f"(the only labelled dataset)")
     for name in NOT_HERE:
         if getattr(args, name, None) is not None:
-            raise UsageError(f"--{name}: not available with {mode} (a short run without checkpoints); leave it out")
-    if args.checkpoint_every != CHECKPOINT_EVERY:
-        raise UsageError(f"--checkpoint-every: not available with {mode} (a short run without checkpoints); "
-                         "leave it out")
+            raise UsageError(f"--{name}: not available with {mode} (its recipe is fixed); leave it out")
     if args.labels is not None and (args.labels % 10 or not 10 <= args.labels <= 1000):
         raise UsageError(f"--labels: got {args.labels}, wanted a multiple of 10 from 10 to 1000 "
                          f"(the same number of labelled digits of each of the 10 classes)")
 
 
 def run(args, argv: list, program: str, say, backend: str) -> int:
-    """Train, measure, and write the run folder; returns the exit status (0)."""
-    from minigan.variants import conditional
-    from minigan.judging import digits_features
-    from minigan.variants import semi_supervised
-    from minigan.data.splits import digits_split
-
+    """Train (or go on), measure, and write the run folder; returns the exit status (0)."""
     check(args)
     seed = 0 if args.seed is None else args.seed
+    kind, settings, run_id, saved = plan(args, seed)
+    if saved is None:
+        out = args.out or DEFAULT_OUT
+        if folders.is_run_folder(out):
+            raise UsageError(f"--out {out}: that is one run's folder; pass the folder that holds the runs")
+        check_writable(out)
+        path = folders.new_run_folder(out)
+    else:
+        path = os.path.dirname(os.path.abspath(args.resume))
+    with folders.RunFolder(path, run_id, shlex.join([*program.split(), *argv])) as folder:
+        trainer = Trainer(kind, settings, seed, backend, run_id)
+        try:
+            trainer.start(folder, saved)
+            say(f"run {run_id} in {path}{os.sep}" + (f", resumed at step {trainer.model.step}" if saved else ""))
+            say(f"training a {'semi-supervised' if args.labels is not None else 'conditional'} GAN on digits "
+                f"to step {settings['steps']}")
+            started = time.perf_counter()
+            trainer.train(folder, args.checkpoint_every)
+            scores, files = trainer.finish(folder, say)
+            seconds = time.perf_counter() - started
+            summary = {"run_id": run_id, "dataset": "digits", "mode": trainer.mode, "backend": backend,
+                       "steps": settings["steps"], "seconds": round(seconds, 2), "seed": seed, **scores,
+                       "resumed_from": saved.step if saved else None,
+                       "config": {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}}
+            with checkpoint.atomic_file(os.path.join(folder.path, "metrics.json"), "w") as f:
+                json.dump(summary, f, indent=2)
+                f.write("\n")
+        except OSError as error:          # a full disk: which file, and how to go on
+            with_hint = (f"; the last good checkpoint is {folder.checkpoint} (step {folder.last_good[1]}); free some "
+                         f"space, then resume with: {resume_command(program, argv, folder.checkpoint)}"
+                         if folder.last_good else "")
+            try:
+                folder.finish("stopped", error=f"{error.strerror}: {error.filename}")
+            except OSError:
+                pass
+            what = error.filename or "a file of the run"
+            raise RunError(f"could not write {what} ({error.strerror}){with_hint}") from None
+        files = ["run.json", "metrics.json", folders.HISTORY, folders.CHECKPOINT, "losses.png", *files]
+        folder.finish("finished", files=files)
+    say(f"done: {seconds:.1f} s; " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                                               for k, v in scores.items()))
+    say(f"wrote to {path}{os.sep}: {', '.join(files)}")
+    return 0
+
+
+def plan(args, seed: int):
+    """(kind, settings, run id, the checkpoint read or None) of the run asked for."""
+    from minigan.variants import conditional, semi_supervised
+
     settings = dict(semi_supervised.RECIPE if args.labels is not None else conditional.RECIPE)
     for option, field in (("steps", "steps"), ("batch_size", "m"), ("lr", "lr")):
         if getattr(args, option) is not None:
             settings[field] = getattr(args, option)
     kind = f"labels{args.labels}" if args.labels is not None else "conditional"
-    fingerprint = hashlib.sha256(json.dumps({"kind": kind, "seed": seed, **settings}, sort_keys=True,
-                                            default=list).encode()).hexdigest()[:8]
-    run_id = f"digits-{kind}-seed{seed}-{fingerprint}"
-    out = args.out or DEFAULT_OUT
-    if folders.is_run_folder(out):
-        raise UsageError(f"--out {out}: that is one run's folder; pass the folder that holds the runs")
-    check_writable(out)
-    path = folders.new_run_folder(out)
-    with folders.RunFolder(path, run_id, shlex.join([*program.split(), *argv])) as folder:
-        say(f"run {run_id} in {path}{os.sep}")
-        started = time.perf_counter()
-        if args.labels is not None:
-            say(f"training a semi-supervised GAN on digits with {args.labels} labels ({settings['steps']} steps), "
-                f"then the same classifier on the labels alone")
-            result = semi_supervised.compare(seed=seed, labels=args.labels, backend=backend, **settings)
-            scores = {"classifier_accuracy": result["classifier_accuracy"],
-                      "supervised_only_accuracy": result["supervised_only_accuracy"],
-                      "gain": result["classifier_accuracy"] - result["supervised_only_accuracy"],
-                      "labels": args.labels, "test_digits": len(digits_split().test)}
-            files = _write_semi_supervised(result, folder.path, seed)
+    what = {"kind": kind, "seed": seed, **{k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}}
+    fingerprint = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:8]
+    if args.resume is None:
+        return kind, settings, f"digits-{kind}-seed{seed}-{fingerprint}", None
+    if not os.path.isfile(args.resume):
+        raise RunError(f"--resume {args.resume}: no such file; pass the checkpoint.npz of an earlier {kind} run")
+    try:
+        saved = checkpoint.read(args.resume)
+    except checkpoint.CheckpointError as error:
+        raise RunError(f"--resume: {error}; pass a checkpoint.npz written by an earlier run") from None
+    first = (saved.run.get("configs") or [{}])[0].get("config", {})
+    if saved.config is not None or {k: v for k, v in first.items() if k != "steps"} != \
+            {k: v for k, v in what.items() if k != "steps"}:
+        was = first.get("kind", saved.config and saved.config.get("dataset"))
+        raise UsageError(f"--resume {args.resume}: a run of {was!r} (seed {first.get('seed')}), not of this "
+                         f"command's {kind!r} (seed {seed}); give the options of the run it was, or start a new "
+                         f"run without --resume")
+    if not folders.is_run_folder(os.path.dirname(os.path.abspath(args.resume))):
+        raise RunError(f"--resume {args.resume}: not in a run folder (no run.json beside it)")
+    if settings["steps"] < saved.step:
+        raise UsageError(f"--steps {settings['steps']}: the checkpoint is already at step {saved.step}")
+    return kind, settings, saved.run["run_id"], saved
+
+
+class Trainer:
+    """One --labels or --conditional run as the checkpoint sees it: ``model`` has G, D, opt_G,
+    opt_D, rng and step (what checkpoint.save writes); ``columns`` are history.csv's rows."""
+
+    def __init__(self, kind: str, settings: dict, seed: int, backend: str, run_id: str):
+        from minigan.gan import callbacks
+        from minigan.variants import conditional
+        from minigan.data.splits import digits_split
+
+        self.kind, self.settings, self.seed, self.backend = kind, settings, seed, backend
+        self.mode = "conditional" if kind == "conditional" else "semi_supervised"
+        self.split = digits_split()
+        self.columns = {name: [] for name in callbacks.FIELDS}
+        self.curve = []                                   # --labels: (step, test accuracy of D)
+        if self.mode == "conditional":
+            self.model = conditional.ConditionalGAN(self.split.train.images, self.split.train.labels, seed=seed,
+                                                    backend=backend, **settings)
         else:
-            say(f"training a conditional GAN on digits ({settings['steps']} steps)")
-            split = digits_split()
-            model = conditional.ConditionalGAN(split.train.images, split.train.labels, seed=seed,
-                                               backend=backend, **settings)
-            model.train(settings["steps"])
+            self.model = semi_supervised_gan(self.split, int(kind[len("labels"):]), seed, backend, settings)
+        what = {"kind": kind, "seed": seed, **{k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}}
+        self.model.run_id, self.model.config, self.model.start_norm = run_id, None, None
+        self.model.configs = [{"step": 0, "config": what}]
+
+    def start(self, folder, saved) -> None:
+        """A new run: its first checkpoint. A resumed one: the checkpoint loaded, the history up to it."""
+        if saved is None:
+            self.save(folder)
+            return
+        checkpoint.restore(saved, self.model)             # shapes checked against this model first
+        rows = folders.read_history(os.path.join(folder.path, folders.HISTORY), saved.step)
+        if rows is None or rows["step"] != list(range(1, saved.step + 1)):
+            raise RunError(f"--resume: {folder.path}{os.sep}{folders.HISTORY} does not hold steps 1 to {saved.step}, "
+                           f"as the checkpoint does: they are not of one run")
+        self.columns = rows
+        if self.mode == "semi_supervised":
+            # the points every EVAL_EVERY steps; not the one at the end of a shorter run, which this one passes
+            self.curve = [(step, gan) for step, gan in read_curve(folder.path)
+                          if step <= saved.step and (step % EVAL_EVERY == 0 or step == self.settings["steps"])]
+        folder.last_good = (folder.checkpoint, saved.step)
+
+    def train(self, folder, every: int) -> None:
+        """The remaining steps, a checkpoint every ``every`` and at the end."""
+        from minigan.variants import semi_supervised
+
+        model = self.model
+        while model.step < self.settings["steps"]:
+            losses = model.train_step()
+            d_loss = float(losses["d_loss"].data) if "d_loss" in losses else \
+                float(losses["supervised"].data) + float(losses["unsupervised"].data)
+            g_loss = float(losses["g_loss" if "g_loss" in losses else "generator"].data)
+            row = {"step": model.step, "d_loss": d_loss, "g_loss": g_loss, "value": -d_loss, "d_real": math.nan,
+                   "d_fake": math.nan, "g_grad_norm": math.nan, "lr": float(model.opt_G.lr)}
+            for name, value in row.items():
+                self.columns[name].append(value)
+            if self.mode == "semi_supervised" and (model.step % EVAL_EVERY == 0 or model.step == self.settings["steps"]):
+                test = self.split.test
+                self.curve.append((model.step, semi_supervised.accuracy(model.D, test.images, test.labels)))
+            if model.step % every == 0:
+                self.save(folder)
+        self.save(folder)
+
+    def save(self, folder) -> None:
+        """history.csv (and curves.csv), then checkpoint.npz, each atomically: a kill loses at most the steps since."""
+        folder.write_history(self.columns)
+        if self.mode == "semi_supervised":
+            write_curve(folder.path, self.curve, [])
+        checkpoint.save(folder.checkpoint, self.model)
+        folder.last_good = (folder.checkpoint, self.model.step)
+        folder.finish("running", step=self.model.step)
+
+    def finish(self, folder, say) -> tuple:
+        """(scores, the files written besides the common ones)."""
+        from minigan.judging import plot
+
+        plot.plot_losses(self.columns, os.path.join(folder.path, "losses.png"))
+        if self.mode == "conditional":
+            from minigan.judging import digits_features
+            from minigan.variants import conditional
+
             say("scoring the digits with a small classifier (trained once, then cached)")
             judge = digits_features.digits_classifier()
-            scores = {"class_agreement": conditional.class_agreement(model, judge, n=1000, seed=seed),
+            scores = {"class_agreement": conditional.class_agreement(self.model, judge, n=1000, seed=self.seed),
                       "judge_accuracy": judge.accuracy}
-            files = _write_conditional(model, folder.path, seed)
-        seconds = time.perf_counter() - started
-        summary = {"run_id": run_id, "dataset": "digits", "mode": "semi_supervised" if args.labels is not None
-                   else "conditional", "backend": backend, "steps": settings["steps"],
-                   "seconds": round(seconds, 2), "seed": seed, **scores,
-                   "config": {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}}
-        with checkpoint.atomic_file(os.path.join(folder.path, "metrics.json"), "w") as f:
-            json.dump(summary, f, indent=2)
-            f.write("\n")
-        folder.finish("finished", files=["run.json", "metrics.json", *files])
-    say(f"done: {seconds:.1f} s; " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                                               for k, v in scores.items()))
-    say(f"wrote to {path}{os.sep}: run.json, metrics.json, {', '.join(files)}")
-    return 0
+            samples = self.model.generate(conditional.requested_classes(100), seed=self.seed)
+            plot.plot_digits(samples, os.path.join(folder.path, "samples.png"),
+                             title="conditional G(z, y): row r asked for digit r")
+            return scores, ["samples.png"]
+        say("training the same classifier on the labels alone, for comparison")
+        alone = supervised_only(self.split, int(self.kind[len("labels"):]), self.seed, self.backend, self.settings)
+        result = {"gan_curve": self.curve, "supervised_only_curve": alone}
+        gain = self.curve[-1][1] - alone[-1][1]
+        scores = {"classifier_accuracy": self.curve[-1][1], "supervised_only_accuracy": alone[-1][1], "gain": gain,
+                  "labels": int(self.kind[len("labels"):]), "test_digits": len(self.split.test)}
+        write_curve(folder.path, self.curve, alone)
+        plot_learning_curves(result, os.path.join(folder.path, "learning_curves.png"))
+        samples = self.model.G.backend.to_host(_generate(self.model, 100, self.seed))
+        plot.plot_digits(samples, os.path.join(folder.path, "samples.png"), title="the semi-supervised GAN's G(z)")
+        return scores, ["curves.csv", "learning_curves.png", "samples.png"]
 
 
-def _write_semi_supervised(result: dict, folder: str, seed: int) -> list:
-    from minigan.judging import plot
+# ---- the semi-supervised run's pieces (as semi_supervised.compare makes them, step by step) ------------
+def semi_supervised_gan(split, labels: int, seed: int, backend: str, settings: dict):
+    """The semi-supervised GAN of ``semi_supervised.compare``: G and D from one generator."""
+    from minigan import data, nn
+    from minigan.backend import get_backend
+    from minigan.data.splits import labelled_indices
+    from minigan.variants import semi_supervised as ss
 
+    backend = get_backend(backend)
+    chosen = labelled_indices(split.train.labels, labels // 10, seed)
+    unlabelled = np.setdiff1d(np.arange(len(split.train)), chosen)
+    rng = backend.random(seed)
+    G = nn.MLP([settings["noise_dim"], *settings["g_hidden"], 64], "relu", "tanh", rng=rng, backend=backend)
+    D = ss.Classifier([64, *settings["d_hidden"], 10], input_noise=settings["input_noise"],
+                      dropout=settings["dropout"], rng=rng, backend=backend)
+    return ss.SemiSupervisedGAN(G, D, data.normal_noise(settings["noise_dim"]), split.train.images[chosen],
+                                split.train.labels[chosen], split.train.images[unlabelled],
+                                ss.make_optimizer(G.parameters(), settings["lr"]),
+                                ss.make_optimizer(D.parameters(), settings["lr"]), m=settings["m"], rng=rng,
+                                generator_loss=settings["generator_loss"])
+
+
+def supervised_only(split, labels: int, seed: int, backend: str, settings: dict) -> list:
+    """The baseline's learning curve: the same network from the same seed, on the labels alone."""
+    from minigan import nn
+    from minigan.backend import get_backend
+    from minigan.data.splits import labelled_indices
+    from minigan.variants import semi_supervised as ss
+
+    backend = get_backend(backend)
+    chosen = labelled_indices(split.train.labels, labels // 10, seed)
+    rng = backend.random(seed)
+    # draw (and drop) a G first, as the GAN did, so that this classifier starts from D's very weights
+    nn.MLP([settings["noise_dim"], *settings["g_hidden"], 64], "relu", "tanh", rng=rng, backend=backend)
+    alone = ss.Classifier([64, *settings["d_hidden"], 10], input_noise=settings["input_noise"],
+                          dropout=settings["dropout"], rng=rng, backend=backend)
+    curve = []
+
+    def point(step):
+        if step % EVAL_EVERY == 0 or step == settings["steps"]:
+            curve.append((step, ss.accuracy(alone, split.test.images, split.test.labels)))
+
+    ss.train_supervised(alone, split.train.images[chosen], split.train.labels[chosen], settings["steps"],
+                        settings["m"], ss.make_optimizer(alone.parameters(), settings["lr"]), rng, callback=point)
+    return curve
+
+
+def write_curve(folder: str, gan_curve: list, alone_curve: list) -> None:
+    """curves.csv: step, the GAN's classifier's test accuracy, the baseline's (empty until it has run)."""
+    alone = dict(alone_curve)
     with checkpoint.atomic_file(os.path.join(folder, "curves.csv"), "w") as f:
         writer = csv.writer(f)
         writer.writerow(["step", "classifier_accuracy", "supervised_only_accuracy"])
-        for (step, gan), (_, alone) in zip(result["gan_curve"], result["supervised_only_curve"]):
-            writer.writerow([step, f"{gan:.6g}", f"{alone:.6g}"])
-    plot_learning_curves(result, os.path.join(folder, "learning_curves.png"))
-    samples = result["model"].G.backend.to_host(_generate(result["model"], 100, seed))
-    plot.plot_digits(samples, os.path.join(folder, "samples.png"), title="the semi-supervised GAN's G(z)")
-    return ["curves.csv", "learning_curves.png", "samples.png"]
+        for step, gan in gan_curve:
+            writer.writerow([step, repr(gan), repr(alone[step]) if step in alone else ""])
+
+
+def read_curve(folder: str) -> list:
+    with open(os.path.join(folder, "curves.csv"), newline="") as f:
+        return [(int(row["step"]), float(row["classifier_accuracy"])) for row in csv.DictReader(f)]
 
 
 def _generate(model, n: int, seed: int):
@@ -158,13 +335,3 @@ def plot_learning_curves(result: dict, path: str, ax=None) -> None:
         with checkpoint.atomic_file(path, "wb") as f:
             fig.savefig(f, format="png", dpi=100)
         plt.close(fig)
-
-
-def _write_conditional(model, folder: str, seed: int) -> list:
-    from minigan.variants import conditional
-    from minigan.judging import plot
-
-    asked = conditional.requested_classes(100)                # row r: ten digits asked to be r
-    samples = model.generate(asked, seed=seed)
-    plot.plot_digits(samples, os.path.join(folder, "samples.png"), title="conditional G(z, y): row r asked for digit r")
-    return ["samples.png"]
