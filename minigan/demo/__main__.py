@@ -55,7 +55,7 @@ from minigan.runs import folders
 from minigan.backend import BackendUnavailable, get_backend
 from minigan.demo.prepare import CHECKPOINT_EVERY, DEFAULT_OUT, RunError, UsageError, prepare, resume_command
 
-DATASETS = ("gaussian1d", "ring", "grid", "digits", "categorical")
+DATASETS = ("gaussian1d", "ring", "grid", "digits", "faces", "categorical")
 FILES = ("run.json", "metrics.json", "history.csv", "checkpoint.npz", "losses.png", "discriminator.png",
          "samples.png", "training.gif")
 
@@ -107,7 +107,9 @@ def build_parser() -> Parser:
                    help="where arrays live: numpy (CPU, default), cupy (NVIDIA GPU), auto (cupy if a GPU works)")
     p.add_argument("--dataset", choices=DATASETS, default=None,
                    help="p_data: gaussian1d (Figure 1), ring (8 modes, default), grid (25 modes), digits (8x8 images), "
-                        "categorical (one of 8 symbols, a Gumbel-softmax generator)")
+                        "faces (32x32 cartoon faces, a DCGAN), categorical (one of 8 symbols, a Gumbel-softmax generator)")
+    p.add_argument("--arch", choices=("mlp", "dcgan"),
+                   help="the networks: mlp, or dcgan (convolutions; faces only, and their default)")
     p.add_argument("--steps", type=positive_int, help="training iterations in all (with --resume: the step to reach)")
     p.add_argument("--k", type=positive_int, help="discriminator steps per generator step")
     p.add_argument("--batch-size", type=positive_int, metavar="M", help="minibatch size m")

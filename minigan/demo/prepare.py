@@ -24,11 +24,11 @@ from minigan.runs import folders
 
 DEFAULT_OUT = "minigan-out"
 CHECKPOINT_EVERY = 500   # steps between the demo's checkpoints (--checkpoint-every)
-RUN_OPTIONS = {"dataset": "dataset", "k": "k", "batch_size": "m", "loss": "loss", "optimizer": "optimizer",
+RUN_OPTIONS = {"dataset": "dataset", "arch": "arch", "k": "k", "batch_size": "m", "loss": "loss", "optimizer": "optimizer",
                "lr": "lr", "seed": "seed", "penalty": "penalty", "gamma": "gamma",
                "clip": "clip"}   # command-line option -> GANConfig field
 # Rough sizes for the memory check made before anything is allocated
-DATA_DIM = {"gaussian1d": 1, "ring": 2, "grid": 2, "digits": 64, "mnist": 784, "categorical": 8}
+DATA_DIM = {"gaussian1d": 1, "ring": 2, "grid": 2, "digits": 64, "mnist": 784, "faces": 3 * 32 * 32, "categorical": 8}
 BYTES_PER_UNIT = 4 * 8          # float32; each activation is kept for backward with its gradient, for
                                 # the real and the fake minibatch, about 8 copies of every layer's output
 HISTORY_BYTES_PER_STEP = 1000   # a step's row of history: 8 Python numbers in lists (about 260 bytes),
@@ -62,13 +62,21 @@ def physical_memory() -> int | None:
         return None
 
 
+def activation_units(config, dim: int) -> int:
+    """The numbers one example leaves in G's and D's layers: what a minibatch costs per example."""
+    if config.arch == "dcgan":   # each width lives on a side that doubles from 4 pixels (G) or halves to 4 (D)
+        g = sum(w * (4 * 2 ** i) ** 2 for i, w in enumerate(config.g_hidden))
+        d = sum(w * (4 * 2 ** i) ** 2 for i, w in enumerate(reversed(config.d_hidden)))
+        return config.noise_dim + g + 2 * dim + d + 1
+    return sum([config.noise_dim, *config.g_hidden, dim]) + sum([dim, *config.d_hidden, 1])
+
+
 def check_memory(config, first_step: int) -> None:
     """Refuse, before allocating anything, a --batch-size or --steps that cannot fit in memory."""
     total = physical_memory()
     if total is None:
         return
-    dim = DATA_DIM[config.dataset]
-    units = sum([config.noise_dim, *config.g_hidden, dim]) + sum([dim, *config.d_hidden, 1])
+    units = activation_units(config, DATA_DIM[config.dataset])
     needs = {"--batch-size": (config.m, config.m * units * BYTES_PER_UNIT, "a minibatch that large"),
              "--steps": (config.steps, (config.steps - first_step) * HISTORY_BYTES_PER_STEP, "the history of so many steps")}
     for option, (value, needed, what) in needs.items():
@@ -118,7 +126,10 @@ def prepare(args, backend_name: str):
             changes["threads"] = args.threads
         if args.gamma is not None and args.penalty is None:
             raise UsageError(f"--gamma {args.gamma:g}: there is no penalty to weigh; add --penalty r1, r2 or gp")
-        config = gan.recipe(backend=backend_name, **changes)
+        try:
+            config = gan.recipe(backend=backend_name, **changes)
+        except ValueError as error:     # options the config refuses together, e.g. --arch dcgan on the ring
+            raise UsageError(str(error)) from None
         check_memory(config, 0)
         out = args.out or DEFAULT_OUT
         if folders.is_run_folder(out):

@@ -59,6 +59,10 @@ def measure(model, samples) -> dict:
         return {"js_divergence": metrics.js_divergence_categorical(samples, p_data.probabilities),
                 "symbol_frequencies": metrics.symbol_frequencies(samples).round(4).tolist(),
                 "true_probabilities": p_data.probabilities.round(4).tolist()}
+    if model.config.dataset == "faces":       # the faces judge: trained (once, then cached) on real faces
+        from minigan.judging import faces_judge
+        judge = faces_judge.faces_judge(size=p_data.image_shape[1])
+        return {**judge.score(samples), "judge_accuracy": judge.accuracy}
     from minigan.judging import digits_features  # trains (once, then cached) a small classifier of real digits
     classifier = digits_features.digits_classifier()
     return {**classifier.score(samples), "classifier_accuracy": classifier.accuracy}
@@ -76,6 +80,11 @@ def write_figures(model, history: dict, snapshots: list, samples, out: str) -> N
     if model.config.dataset == "digits":
         plot.plot_digits(samples[:100], figure, real=p_data.images[:100], title=title)
         plot.save_training_gif(snapshots, gif)
+        return
+    if model.config.dataset == "faces":         # colour images: a grid beside real faces
+        from minigan.judging import plot_faces
+        plot_faces.plot_faces(samples[:100], figure, p_data.image_shape, real=p_data.images[:100], title=title)
+        plot_faces.save_faces_gif(snapshots, gif, p_data.image_shape)
         return
     if model.config.dataset == "categorical":   # bars of learned vs true probabilities
         from minigan.judging import plot_categorical
