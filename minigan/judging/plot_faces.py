@@ -40,15 +40,18 @@ def _show(ax, images, image_shape, title, columns=None):
     ax.set_axis_off()
 
 
-def plot_faces(fake, path, image_shape, real=None, title: str | None = None, columns: int | None = None) -> str:
-    """Up to 100 generated images as a grid; real ones beside them when given."""
+def plot_faces(fake, path, image_shape, real=None, title: str | None = None, columns: int | None = None,
+               label: str = "generated G(z)") -> str:
+    """Up to 100 generated images as a grid (titled ``label``); real ones beside them when given."""
     fake = _points("fake", fake, math.prod(check_shape(image_shape)))[:100]
     panels = 2 if real is not None else 1
-    fig = Figure(figsize=(4.6 * panels, 4.9), layout="constrained")
+    columns = columns or math.ceil(math.sqrt(len(fake)))
+    lines = math.ceil(len(fake) / columns)
+    fig = Figure(figsize=(4.6 * panels, 4.6 * lines / columns + 0.6), layout="constrained")   # the grid's shape
     axes = fig.subplots(1, panels, squeeze=False)[0]
     if real is not None:
         _show(axes[0], _points("real", real, fake.shape[1])[:100], image_shape, "real faces", columns)
-    _show(axes[-1], fake, image_shape, "generated G(z)", columns)
+    _show(axes[-1], fake, image_shape, label, columns)
     if title:
         fig.suptitle(title)
     return save_figure(fig, path)
