@@ -184,6 +184,15 @@ CLAIMS = {
     "15_the_gpu.py": {  # without a GPU it prints gpu_available = 0 instead (see below)
         "numpy_cupy_max_abs_difference": ((0.0, 1e-4), (0.0, 1e-4)),
     },
+    "16_convolutions.py": {  # small float64 problems, the same in both modes: "to rounding"
+        "im2col_max_error": ((0.0, 1e-12), (0.0, 1e-12)),  # im2col's product against the loops (~4e-15)
+        "grad_x_max_error": ((0.0, 1e-6), (0.0, 1e-6)),  # the hand backward against central differences (~1e-8)
+        "grad_w_max_error": ((0.0, 1e-6), (0.0, 1e-6)),
+        "minigan_backward_gap": ((0.0, 1e-12), (0.0, 1e-12)),  # minigan's backward against the hand one
+        "adjoint_relative_gap": ((0.0, 1e-12), (0.0, 1e-12)),  # <conv(x, w), y> = <x, conv_transpose(y, w)> (~4e-16)
+        "batchnorm_gradcheck": ((1, 1), (1, 1)),
+        "r1_refuses_batchnorm": ((1, 1), (1, 1)),
+    },
 }
 
 # "How long it runs" in each tutorial's first cell, in seconds, for (fast, full) mode, as
@@ -197,6 +206,7 @@ SECONDS = {
     "09_does_gan_training_converge.py": (5, 5),
     "10_staying_in_step.py": (6, 45),
     "11_discrete_data.py": (5, 20), "12_images.py": (5, 25), "13_digits_semi_supervised_and_conditional.py": (10, 150), "14_from_minigan_to_pytorch.py": (10, 60), "15_the_gpu.py": (15, 60),
+    "16_convolutions.py": (3, 3),
 }
 
 CHECK_LINE = re.compile(r"^CHECK (\w+) = (\S+)$", re.MULTILINE)
