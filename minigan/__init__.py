@@ -5,7 +5,7 @@ Reading minigan: the folders in reading order, each built only on those above it
 
   the engine
     backend.py     (270)  where arrays live: NumPy, CuPy, or array-api-strict for the tests
-    threads.py     (190)  how many BLAS threads compute them: measured, borrowed, given back
+    threads.py     (320)  how many BLAS threads compute them: measured, borrowed, given back
     autograd.py    (310)  Tensor and Op: an array, its .grad, and the op that made it
     backprop.py    (210)  backward() and minigan.grad: the walk, differentiable once more
     ops/          (1200)  every primitive: its forward and hand-derived VJP side by side

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import numbers
 
+from minigan import threads
 from minigan.autograd import Tensor, no_grad
 from minigan.backend import get_backend
 
@@ -171,6 +172,7 @@ class SGD(Optimizer):
     def step(self) -> None:
         """One update of every parameter that has a gradient."""
         lr, momentum = self.check()  # Python floats: float32 arrays stay float32
+        threads.tick(self)  # an iteration starts: the clock of the BLAS thread policy, if one is acting
         self.step_count += 1
         velocities = self.buffers["velocity"]
         with no_grad():
@@ -222,6 +224,7 @@ class Adam(Optimizer):
     def step(self) -> None:
         """One update of every parameter that has a gradient."""
         lr, beta1, beta2, eps = self.check()
+        threads.tick(self)  # an iteration starts: the clock of the BLAS thread policy, if one is acting
         self.step_count += 1
         t = self.step_count
         step_size = lr / (1.0 - beta1**t)                    # lr * m_hat / m = lr / (1 - beta1^t)

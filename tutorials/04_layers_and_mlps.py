@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minigan
-from minigan import nn, optim
+from minigan import nn, optim, threads
 
 FAST = os.environ.get("MINIGAN_FAST") == "1"  # the test suite's quick mode: fewer training steps
 HERE = pathlib.Path(__file__).resolve().parent if "__file__" in globals() else pathlib.Path.cwd()
@@ -141,7 +141,8 @@ data_rng = backend.random(3)
 net = nn.MLP([1, 64, 64, 1], "tanh", rng=backend.random(4))
 opt = optim.Adam(net.parameters(), lr=1e-2, betas=(0.9, 0.999))
 losses = []
-for step in range(steps):
+# threads.loop: BLAS threads chosen by timing this loop (1 or all; a busy core makes 2 slower)
+for step in threads.loop(range(steps)):
     xs = data_rng.uniform((64, 1), -1.0, 1.0)  # (m, 1) float32, already on the backend
     target = minigan.tensor(backend.xp.sin(3 * xs))  # xp, not np: the same line runs on a GPU
     loss = ((net(minigan.tensor(xs)) - target) ** 2).mean()

@@ -27,7 +27,7 @@ import zipfile
 
 import numpy as np
 
-from minigan import data, nn, optim
+from minigan import data, nn, optim, threads
 
 from minigan.judging import metrics
 from minigan.autograd import Tensor, no_grad
@@ -104,6 +104,7 @@ class DigitsClassifier:
         }
 
 
+@threads.trained  # BLAS threads chosen by timing these steps (minigan.threads)
 def train_classifier(seed: int = 0, steps: int | None = None) -> DigitsClassifier:
     """Train the classifier on the numpy backend from ``seed`` (a few seconds); ``steps``
     defaults to STEPS."""

@@ -26,9 +26,7 @@ import threading
 import time
 
 import numpy as np
-from threadpoolctl import threadpool_limits
-
-from minigan import data, gan, losses, ops, optim
+from minigan import data, gan, losses, ops, optim, threads
 
 from minigan.gan import callbacks
 
@@ -107,8 +105,9 @@ class Lab:
         self.commands.put(command)
 
     def run(self) -> None:
-        # One BLAS thread for the whole lab: the browser drawing the frames needs the other core.
-        with threadpool_limits(limits=1, user_api="blas"), np.errstate(over="ignore", invalid="ignore"):
+        # One BLAS thread for the whole lab: the browser drawing the frames needs the other core
+        # (a policy with a number: GAN.train's own policy stands aside inside it).
+        with threads.policy(1), np.errstate(over="ignore", invalid="ignore"):
             self.piece, self.last_frame, self.last_coverage, self.frame_cost = 1, 0.0, 0.0, 0.0
             while not self.stopping:
                 try:

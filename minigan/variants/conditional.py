@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigan import data, losses, nn, ops
+from minigan import data, losses, nn, ops, threads
 from minigan.autograd import Tensor, no_grad
 from minigan.backend import get_backend
 from minigan.gan import update
@@ -84,6 +84,7 @@ class ConditionalGAN:
         self.step += 1
         return {"d_loss": loss_D, "g_loss": loss_G}
 
+    @threads.trained  # BLAS threads chosen by timing these steps (minigan.threads)
     def train(self, steps: int, callback=None) -> "ConditionalGAN":
         for _ in range(steps):
             self.train_step()

@@ -60,6 +60,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from minigan import threads
+
 LOSSES = ("gan", "wgan")
 GENERATORS = ("minimax", "non_saturating")
 METHODS = ("simultaneous", "alternating")
@@ -243,7 +245,7 @@ def simultaneous(game: DiracGAN, start=(1.0, 1.0), steps=2000, h=0.1):
     theta, psi = float(start[0]), float(start[1])
     path = np.empty((steps + 1, 2))
     path[0] = theta, psi
-    for i in range(1, steps + 1):
+    for i in threads.loop(range(1, steps + 1)):  # every training loop under one thread policy (minigan.threads)
         v_theta, v_psi = vector_field(game, theta, psi)  # both from the same (theta, psi)
         theta, psi = theta + h * float(v_theta), _clipped(game, psi + h * float(v_psi))
         path[i] = theta, psi
@@ -260,7 +262,7 @@ def alternating(game: DiracGAN, start=(1.0, 1.0), steps=2000, h=0.1, k=1):
     theta, psi = float(start[0]), float(start[1])
     path = np.empty((steps + 1, 2))
     path[0] = theta, psi
-    for i in range(1, steps + 1):
+    for i in threads.loop(range(1, steps + 1)):  # every training loop under one thread policy (minigan.threads)
         for _ in range(k):                                   # k discriminator steps, theta fixed
             psi = _clipped(game, psi + h * float(vector_field(game, theta, psi)[1]))
         theta = theta + h * float(vector_field(game, theta, psi)[0])  # one generator step

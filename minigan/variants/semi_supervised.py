@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigan import nn, ops, optim
+from minigan import nn, ops, optim, threads
 from minigan.autograd import Tensor, no_grad
 from minigan.gan import update
 
@@ -170,6 +170,7 @@ class SemiSupervisedGAN:
         return {"supervised": loss_sup, "unsupervised": loss_unsup, "generator": loss_G}
 
 
+@threads.trained  # BLAS threads chosen by timing these steps (minigan.threads)
 def train_supervised(D, x_labelled, y_labelled, steps: int, m: int, opt, rng, callback=None, classes=10):
     """The baseline: ``steps`` minibatches of m labelled digits, cross-entropy alone.
 
@@ -205,6 +206,7 @@ RECIPE = {"steps": 3000, "m": 64, "lr": 1e-3, "noise_dim": 32, "g_hidden": (256,
           "input_noise": 0.0, "dropout": 0.0, "generator_loss": "non_saturating"}
 
 
+@threads.trained  # one policy for both trainings (train_supervised's stands aside inside it)
 def compare(seed: int = 0, labels: int = 100, eval_every: int = 100, backend=None, **changes) -> dict:
     """Train the semi-supervised GAN and the supervised-only baseline from ``seed``; test both.
 
