@@ -227,11 +227,6 @@ def topological_order(root: Tensor) -> list:
             continue
         if id(node) in visited:
             continue
-        if node._op is _Freed:
-            raise RuntimeError(
-                "backward(): the graph was already freed by an earlier backward(); "
-                "pass retain_graph=True to the first call to keep it"
-            )
         visited.add(id(node))
         stack.append((node, True))
         for parent in node._parents:

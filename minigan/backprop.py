@@ -188,15 +188,24 @@ def _check_leaves(inputs):
 
 def _order(roots) -> list:
     """The tensors that lead to any root, each after all its parents: each root's
-    topological order in turn, keeping a tensor's first place (still parents first)."""
+    topological order in turn, keeping a tensor's first place (still parents first).
+
+    A tensor whose graph an earlier backward freed has lost its parents: the walk cannot
+    go on from it, so the pass stops here, before any gradient is computed.
+    """
     if len(roots) == 1:
-        return topological_order(roots[0])
-    order, seen = [], set()
-    for root in roots:
-        for node in topological_order(root):
-            if id(node) not in seen:
-                seen.add(id(node))
-                order.append(node)
+        order = topological_order(roots[0])
+    else:
+        order, seen = [], set()
+        for root in roots:
+            for node in topological_order(root):
+                if id(node) not in seen:
+                    seen.add(id(node))
+                    order.append(node)
+    for node in order:
+        if node._op is autograd._Freed:
+            raise RuntimeError("backward(): the graph was already freed by an earlier backward(); "
+                               "pass retain_graph=True to the first call to keep it")
     return order
 
 

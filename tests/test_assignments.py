@@ -7,7 +7,9 @@ same copy graded twice gets the same report. Grading runs each part in a subproc
 these tests share one copy per assignment (module-scoped fixtures) and grade only the
 parts a test needs.
 """
+import ast
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -19,6 +21,7 @@ import pytest
 from minigan.assignments import __main__ as cli
 from minigan.assignments.catalog import ASSIGNMENTS, SOURCE_ROOT
 from minigan.assignments.grade import grade
+from minigan.assignments.mistakes import MISTAKES, PART_TESTS
 from minigan.assignments.regions import body_of, find_all_regions, find_regions, fill_part, placeholder
 from minigan.assignments.release import release
 
@@ -197,7 +200,8 @@ def test_released_copy_installs(workdir):
     done = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(workdir / "installed"), str(path)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert (workdir / "installed" / "minigan" / "assignments" / "harness.py").is_file()
+    assert (workdir / "installed" / "minigan" / "assignments" / "experiments.py").is_file()
+    assert not (workdir / "installed" / "minigan" / "assignments" / "harness.py").exists()  # no grader in a copy
 
 
 def test_released_copy_grades_zero_on_its_blanked_parts(released):
@@ -284,8 +288,8 @@ def test_grade_cli_prints_a_table_or_json_and_exits_0_only_for_full_marks(workdi
 
 def test_the_grader_uses_its_own_checks_not_the_copys(workdir):
     path = release("A1", workdir / "tampered", parts=["A1.4"])
-    checks = path / "minigan" / "assignments" / "checks_autograd.py"
-    checks.write_text(checks.read_text() + "\n\ndef check_exp():\n    return 'passed, honestly'\n")
+    checks = path / "minigan" / "assignments" / "checks_autograd.py"  # a copy has none: the student adds one
+    checks.write_text("def check_exp():\n    return 'passed, honestly'\n")
     shutil.rmtree(path / "minigan" / "assignments" / "__pycache__", ignore_errors=True)
     assert grade("A1", path, parts=["A1.4"])["parts"][0]["status"] == "not_implemented"
 
@@ -313,3 +317,231 @@ def test_a5_names_a_tanh_backward_whose_gradient_has_no_graph(workdir):
         """)
     (row,) = grade("A5", path, parts=["A5.2"])["parts"]
     assert row["points"] == 0 and "the gradient came back with no graph" in row["feedback"], row
+
+
+# ---- each graded computation in one place: blanking a region breaks every path through it -----------
+PATHS = {  # a library path -> code that runs it in a copy (numpy; `leaf`, `back` defined below)
+    "a * b": "a, b = leaf([1., 2.]), leaf([3., 4.]); back(a * b)",
+    "a @ b": "a, b = leaf(np.ones((2, 3))), leaf(np.ones((3, 2))); back(a @ b)",
+    "x.sum(axis)": "back(leaf(np.ones((2, 3))).sum(axis=0))",
+    "x.mean(axis)": "back(leaf(np.ones((2, 3))).mean(axis=0))",
+    "x.exp()": "back(leaf([0.5]).exp())",
+    "x.log()": "back(leaf([0.5]).log())",
+    "x.sigmoid()": "back(leaf([0.5]).sigmoid())",
+    "ops.relu(x)": "back(ops.relu(leaf([0.5])))",
+    "x.tanh()": "back(leaf([0.5]).tanh())",
+    "Tensor.backward": "back(leaf([0.5]) + 1.0)",
+    "minigan.grad": "x = leaf([0.5]); minigan.grad(x + 1.0, x, grad_outputs=np.ones(1))",
+    "gradcheck": "from minigan.gradcheck import gradcheck; gradcheck(lambda x: x + 1.0, [leaf([0.5])])",
+    "nn.Linear, nn.MLP": "nn.MLP([2, 3, 1], 'relu')(minigan.tensor(np.ones((4, 2)), dtype='float32'))",
+    "losses.discriminator_loss": "losses.discriminator_loss(leaf([1., 2.]), leaf([0.5])).backward()",
+    "losses.value_function": "losses.value_function(leaf([1., 2.]), leaf([0.5])).backward()",
+    "losses.generator_loss minimax": "losses.generator_loss(leaf([0.5]), 'minimax').backward()",
+    "losses.generator_loss non_saturating": "losses.generator_loss(leaf([0.5]), 'non_saturating').backward()",
+    "optim.SGD": "p = leaf([1.]); p.grad = np.ones(1); optim.SGD([p], lr=0.1, momentum=0.5).step()",
+    "optim.Adam": "p = leaf([1.]); p.grad = np.ones(1); optim.Adam([p]).step()",
+    "GAN.train": "gan.build(gan.recipe('ring', steps=2)).train(2)",
+    "GAN.train with R1": "gan.build(gan.recipe('ring', steps=2, penalty='r1', gamma=1.0)).train(1)",
+    "losses.r1_penalty": "D = nn.MLP([2, 3, 1], 'tanh', dtype='float64'); "
+                         "losses.r1_penalty(D, minigan.tensor(np.ones((4, 2)), dtype='float64')).backward()",
+    "losses.gradient_penalty": "D = nn.MLP([2, 3, 1], 'tanh', dtype='float64'); x = leaf(np.ones((4, 2))); "
+                               "losses.gradient_penalty(D, x, x * 0.5, leaf(np.full((4, 1), 0.3))).backward()",
+    "experiments.run_ring": "from minigan.assignments import experiments; experiments.run_ring(steps=2, early=1)",
+    "experiments.compare": "from minigan.assignments import experiments; experiments.compare(steps=2)",
+    "demo selfcheck's training step": "from minigan.demo import selfcheck; "
+                                      "selfcheck.compare_step(minigan.get_backend('numpy'))",
+    "ConditionalGAN.train_step": "from minigan.variants import conditional; "
+                                 "conditional.ConditionalGAN(np.zeros((20, 64)), np.arange(20) % 10).train_step()",
+}
+TRAINING = ["GAN.train", "GAN.train with R1", "experiments.run_ring", "experiments.compare",
+            "demo selfcheck's training step"]
+PENALTIES = ["GAN.train with R1", "losses.r1_penalty", "losses.gradient_penalty"]
+# region -> the paths that compute through it (docs/teaching.md has this table); every other path
+# of PATHS works with the region blank (checked for all regions in the full run)
+DEPENDS = {
+    "A1.1": ["a * b", *PENALTIES],
+    "A1.2": ["a @ b", *TRAINING, *PENALTIES[1:], "ConditionalGAN.train_step"],
+    "A1.3": ["x.sum(axis)", "x.mean(axis)", *PENALTIES],
+    "A1.4": ["x.exp()"],
+    "A1.5": ["x.log()"],
+    "A1.6": ["x.sigmoid()"],
+    "A1.7": ["ops.relu(x)", *TRAINING, "ConditionalGAN.train_step"],
+    "A1.8": [name for name in PATHS if name not in ("nn.Linear, nn.MLP", "optim.SGD", "optim.Adam")],
+    "A2.1": ["nn.Linear, nn.MLP", *TRAINING, *PENALTIES[1:], "ConditionalGAN.train_step"],
+    "A2.2": ["losses.discriminator_loss", "losses.value_function", *TRAINING, "ConditionalGAN.train_step"],
+    "A2.3": ["losses.generator_loss minimax", "experiments.compare"],
+    "A2.4": ["losses.generator_loss non_saturating", *TRAINING, "ConditionalGAN.train_step"],
+    "A2.5": ["optim.SGD"],
+    "A2.6": ["optim.Adam", *TRAINING, "ConditionalGAN.train_step"],
+    "A3.1": TRAINING,
+    "A3.2": TRAINING,
+    "A4.1": ["experiments.run_ring", "experiments.compare"],
+    "A4.2": ["experiments.compare"],
+    "A5.1": ["GAN.train with R1", "losses.r1_penalty"],
+    "A5.2": ["x.tanh()", *PENALTIES[1:], "demo selfcheck's training step", "ConditionalGAN.train_step"],
+}
+RUN_PATHS = """
+import json, sys
+import numpy as np, minigan
+from minigan import nn, losses, optim, ops, gan
+def leaf(v): return minigan.tensor(np.asarray(v, dtype=float), requires_grad=True, dtype="float64")
+def back(y): y.backward(minigan.tensor(np.ones(y.shape), dtype=y.dtype))
+results = {}
+for name, code in json.loads(sys.argv[1]).items():
+    try:
+        exec(code, dict(globals()))
+        results[name] = "ran"
+    except NotImplementedError as error:
+        results[name] = "NotImplementedError " + str(error).split(":")[0]
+    except Exception as error:
+        results[name] = f"{type(error).__name__}: {error}"
+print(json.dumps(results))
+"""
+
+
+@pytest.fixture(scope="module")
+def key_copy(workdir):
+    """A copy with every region filled in (the key's bodies), for blanking one region at a time."""
+    return release("A1", workdir / "key-copy", parts=[])
+
+
+def run_paths(copy, names) -> dict:
+    done = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(copy)!r})\n" + RUN_PATHS,
+                           json.dumps({name: PATHS[name] for name in names})],
+                          capture_output=True, text=True, timeout=600, cwd=copy)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def blanked_paths(copy, part, names) -> dict:
+    region = find_all_regions(copy / "minigan")[part][0]
+    original = body_of(region)
+    fill_part(copy, part, f'raise NotImplementedError("{part}: blank")')
+    try:
+        return run_paths(copy, names)
+    finally:
+        fill_part(copy, part, original)
+
+
+def test_the_dependency_table_names_real_paths_and_every_region():
+    assert set(DEPENDS) == {p.id for a in ASSIGNMENTS.values() for p in a.parts}
+    assert all(set(paths) <= set(PATHS) for paths in DEPENDS.values())
+    docs = (SOURCE_ROOT / "docs" / "teaching.md").read_text()
+    for part, paths in DEPENDS.items():
+        row = next(line for line in docs.splitlines() if line.startswith(f"| {part} |"))
+        assert sorted(re.findall(r"`([^`]+)`", row.split("|")[2])) == sorted(paths), part
+
+
+@pytest.mark.parametrize("part", ["A1.3", "A1.6", "A3.1", "A5.1"])
+def test_a_blank_region_breaks_every_path_through_it(part, key_copy):
+    """The fast sample; the full run checks every region, and that the other paths still work."""
+    results = blanked_paths(key_copy, part, DEPENDS[part])
+    assert results == {name: f"NotImplementedError {part}" for name in DEPENDS[part]}
+
+
+@pytest.mark.full
+@pytest.mark.parametrize("part", sorted(DEPENDS))
+def test_a_blank_region_breaks_exactly_the_paths_the_table_names(part, key_copy):
+    results = blanked_paths(key_copy, part, list(PATHS))
+    wanted = {name: f"NotImplementedError {part}" if name in DEPENDS[part] else "ran" for name in PATHS}
+    assert results == wanted
+
+
+# ---- common mistakes: the grade, its feedback and the copy's own tests agree -------------------------
+def _copy_tests(copy, part) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *PART_TESTS[part]],
+                          cwd=copy, capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "HYPOTHESIS_PROFILE": "ci"})
+
+
+@pytest.fixture(scope="module")
+def mistake_copies(workdir):
+    """One copy of the key per assignment, into which each mistake is put in turn."""
+    return {aid: release(aid, workdir / f"mistakes-{aid}", parts=[]) for aid in IDS}
+
+
+def _with_mistake(copies, mistake, then):
+    copy = copies[mistake.part.split(".")[0]]
+    original = body_of(find_all_regions(copy / "minigan")[mistake.part][0])
+    fill_part(copy, mistake.part, mistake.code)
+    try:
+        return then(copy)
+    finally:
+        fill_part(copy, mistake.part, original)
+
+
+def _grade_one(mistake):
+    return lambda copy: grade(mistake.part.split(".")[0], copy, parts=[mistake.part])["parts"][0]
+
+
+FAST_MISTAKES = [m for m in MISTAKES if m.part not in ("A4.1", "A4.2")]
+
+
+@pytest.mark.parametrize("mistake", FAST_MISTAKES, ids=lambda m: f"{m.part} {m.name}")
+def test_each_catalogued_mistake_keeps_its_points_and_is_named(mistake, mistake_copies):
+    row = _with_mistake(mistake_copies, mistake, _grade_one(mistake))
+    assert row["points"] == mistake.kept, row
+    assert mistake.feedback in row["feedback"], row
+
+
+@pytest.mark.full
+@pytest.mark.parametrize("mistake", [m for m in MISTAKES if m not in FAST_MISTAKES], ids=lambda m: m.name)
+def test_each_catalogued_experiment_mistake_is_named(mistake, mistake_copies):
+    row = _with_mistake(mistake_copies, mistake, _grade_one(mistake))
+    assert row["points"] == mistake.kept and mistake.feedback in row["feedback"], row
+
+
+AGREEMENT_SAMPLE = ["1 - y written as 1.0 - y", "a walk that marks a node visited when it is pushed"]
+
+
+def _agreement(mistake, copies):
+    def grade_and_test(copy):
+        row = _grade_one(mistake)(copy)
+        return row, _copy_tests(copy, mistake.part)
+    row, tests = _with_mistake(copies, mistake, grade_and_test)
+    assert (row["points"] == row["max_points"]) == (tests.returncode == 0), (row, tests.stdout[-2000:])
+
+
+@pytest.mark.parametrize("name", AGREEMENT_SAMPLE)
+def test_the_grade_and_the_copys_tests_agree_on_a_mistake(name, mistake_copies):
+    """The issue's examples: 2/2 from the grader beside 8 failing tests is what this forbids."""
+    _agreement(next(m for m in MISTAKES if m.name == name), mistake_copies)
+
+
+@pytest.mark.full
+@pytest.mark.parametrize("mistake", [m for m in MISTAKES if m.part in PART_TESTS], ids=lambda m: f"{m.part} {m.name}")
+def test_the_grade_and_the_copys_tests_agree_on_every_mistake(mistake, mistake_copies):
+    _agreement(mistake, mistake_copies)
+
+
+@pytest.mark.full
+@pytest.mark.parametrize("part", sorted(PART_TESTS))
+def test_the_keys_copy_passes_the_tests_each_part_answers_to(part, mistake_copies):
+    tests = _copy_tests(mistake_copies[part.split(".")[0]], part)
+    assert tests.returncode == 0, tests.stdout[-2000:]
+
+
+def test_every_mistake_has_a_part_and_every_part_with_tests_a_mistake():
+    parts = {p.id for a in ASSIGNMENTS.values() for p in a.parts}
+    assert {m.part for m in MISTAKES} <= parts and set(PART_TESTS) <= parts
+    assert set(PART_TESTS) <= {m.part for m in MISTAKES}
+
+
+def test_a_shipped_test_file_imports_only_shipped_test_files(released):
+    aid, path, _ = released
+    shipped = {p.stem for p in (path / "tests").glob("*.py")}
+    for test in (path / "tests").glob("*.py"):
+        for node in ast.walk(ast.parse(test.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("test_"):
+                assert node.module in shipped, f"{aid}: {test.name} imports {node.module}, not in the copy"
+
+
+def test_a_copy_whose_minigan_claims_a_sibling_folder_is_refused(workdir):
+    """The copy-path check: a path that merely starts with the copy's ("/x/copy-evil/...") is
+    not inside the copy ("/x/copy/...")."""
+    path = release("A1", workdir / "sibling", parts=[])
+    init = path / "minigan" / "__init__.py"
+    init.write_text(init.read_text() + "\nimport os as _os\n"
+                    "__file__ = _os.path.dirname(_os.path.dirname(__file__)) + '-evil/minigan/__init__.py'\n")
+    (row,) = grade("A1", path, parts=["A1.4"])["parts"]
+    assert row["points"] == 0 and row["feedback"].startswith("import minigan found") and "-evil/minigan" in row["feedback"]

@@ -78,6 +78,21 @@ def test_topological_order_puts_every_node_after_its_parents():
                 assert position[id(parent)] < position[id(node)]
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_parent_listed_first_but_used_by_its_sibling_is_still_walked_first(backend):
+    """b = 2x, a = 3b, out = b + a: out's parents are b and a, and a needs b. A walk that
+    marks a node visited when it is pushed (not when it is finished) lists a before b,
+    and x.grad comes out 2 instead of 2 + 3 * 2 = 8."""
+    x = leaf([1.0, -1.0], backend)
+    b = x * 2.0
+    a = b * 3.0
+    out = b + a
+    position = {id(t): i for i, t in enumerate(topological_order(out))}
+    assert position[id(b)] < position[id(a)] < position[id(out)]
+    out.sum().backward()
+    npt.assert_array_equal(grad_of(x), [8.0, 8.0])
+
+
 # ---- the output gradient ------------------------------------------------------------------------
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_non_scalar_output_takes_an_explicit_gradient(backend):

@@ -116,6 +116,27 @@ def test_the_generator_step_computes_no_gradient_for_d(monkeypatch):
     assert all(p.grad is None for p in model.D.parameters())
 
 
+def test_the_discriminator_step_descends_the_penalty_and_returns_l_d_without_it():
+    """With R1, D's step moves D differently than without it (the penalty is descended), and
+    the loss it returns is L_D of the logits it returns, without the penalty (what train_step
+    records as -V)."""
+    moved = {}
+    for penalty in (None, "r1"):
+        model = tiny(penalty=penalty, gamma=50.0)
+        loss_D, real, fake = model.discriminator_step()
+        assert loss_D.item() == pytest.approx(losses.discriminator_loss(real, fake, form=model.d_form).item(),
+                                              rel=1e-6)
+        moved[penalty] = parameters(model.D)
+    assert not same(moved[None], moved["r1"])
+
+
+def test_the_discriminator_step_clips_d_after_its_update():
+    model = tiny(loss="wgan", clip=0.01)
+    model.discriminator_step()
+    assert all(np.max(np.abs(p)) <= 0.01 for p in parameters(model.D))
+    assert any(np.max(np.abs(p)) == pytest.approx(0.01) for p in parameters(model.D))   # clipping did bite
+
+
 # ---- what each step reports ----------------------------------------------------------------------
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_step_record_is_consistent_with_the_networks(backend):

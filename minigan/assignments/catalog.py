@@ -72,7 +72,8 @@ A1 = Assignment(
              "lists the node? what replaces recursion so that a chain of 10,000 ops still works? which "
              "parents can be skipped, and how do you make sure no tensor is visited twice?"),
     ),
-    tests=("tests/test_autograd.py", "tests/test_ops.py", "tests/test_gradcheck.py"),
+    tests=("tests/test_autograd.py", "tests/test_ops.py", "tests/test_conv.py", "tests/test_gradcheck.py"),  # test_ops
+    # imports test_conv's loops
 )
 
 A2 = Assignment(
@@ -124,12 +125,12 @@ A4 = Assignment(
     "A4", "Experiment: the generator losses and k on the ring",
     parts=(
         Part("A4.1", "run_ring: train one GAN on the ring and measure it", 5,
-             "checks_training:check_run_ring",
+             "checks_experiment:check_run_ring",
              "which function gives the config, which one builds the GAN, and which callbacks must train() "
              "get? which function of metrics and which columns of the History give what the docstring asks "
              "for?"),
         Part("A4.2", "compare: the grid of generator losses and k, and its findings", 5,
-             "checks_training:check_compare",
+             "checks_experiment:check_compare",
              "how do you call run_ring once for every (form, k) pair, and how does each of the docstring's "
              "three findings compare those runs?"),
     ),
@@ -150,7 +151,8 @@ A5 = Assignment(
              "ctx.saved holds the output as a Tensor: which operations keep the gradient recorded, so that "
              "its own derivative, -2 y (1 - y^2) grad_y, comes out of the next backward?"),
     ),
-    tests=("tests/test_second_order.py", "tests/test_penalties.py"),
+    tests=("tests/test_second_order.py", "tests/test_penalties.py", "tests/test_ops.py", "tests/test_conv.py"),  # the
+    # first imports the op table from test_ops, which imports test_conv's loops
 )
 
 ASSIGNMENTS = {a.id: a for a in (A1, A2, A3, A4, A5)}

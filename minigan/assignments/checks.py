@@ -19,7 +19,39 @@ import numpy as np
 
 
 class CheckFailed(AssertionError):
-    """A part's check found a wrong answer; the message is the feedback for the student."""
+    """A part's check found a wrong answer; the message is the feedback for the student.
+
+    The part scores 0, unless the check raised ``PartialCredit``.
+    """
+
+    def points_kept(self, points: int) -> int:
+        return 0
+
+    def feedback(self, points: int) -> str:
+        return str(self)
+
+
+class PartialCredit(CheckFailed):
+    """Right in every way the part is graded on but one, which costs ``share`` of its points.
+
+    Raised only after the rest of the part's check passed. The part loses
+    ``max(1, floor(share * points))`` points, and the feedback says so first:
+    "loses 1 of its 2 points: ...".
+    """
+
+    def __init__(self, message: str, share: float):
+        super().__init__(message)
+        self.share = float(share)
+
+    def points_kept(self, points: int) -> int:
+        return max(0, points - max(1, int(self.share * points)))
+
+    def feedback(self, points: int) -> str:
+        lost = points - self.points_kept(points)
+        return f"loses {lost} of its {points} point{'s' if points != 1 else ''}: {self}"
+
+
+FLOAT32_SHARE = 0.5   # the share of a part's points that float32 exactness is worth, where the hint teaches it
 
 
 def backends() -> list:
@@ -61,9 +93,13 @@ def as_numbers(what: str, value) -> np.ndarray:
 def expect_close(what: str, got, wanted, rtol: float = 1e-5, atol: float = 1e-7) -> None:
     """Raise CheckFailed unless ``got`` matches ``wanted`` (same shape, finite, close).
 
-    The message names ``what``, the worst index, and both values there.
+    The message names ``what``, the worst index, and both values there. ``wanted`` is the
+    grader's own number: one that is not finite is the grader's bug, and raises ValueError
+    (a NaN compares as neither close nor far, so it must never reach the comparison).
     """
     got, wanted = as_numbers(what, got), np.asarray(wanted, dtype=np.float64)
+    if not np.all(np.isfinite(wanted)):
+        raise ValueError(f"expect_close({what!r}): the grader's own wanted value is not finite")
     if got.shape != wanted.shape:
         raise CheckFailed(f"{what}: got shape {got.shape}, wanted {wanted.shape}")
     bad = ~np.isfinite(got)
@@ -77,6 +113,13 @@ def expect_close(what: str, got, wanted, rtol: float = 1e-5, atol: float = 1e-7)
         raise CheckFailed(f"{what}: mismatch at index {index}: got {got[index]:.6g}, wanted {wanted[index]:.6g}")
 
 
+def missing_gradient_excused(wanted) -> bool:
+    """A gradient the student's code did not compute (None) counts as right only where the
+    grader's own gradient is zero in every entry: a parameter the loss does not depend on."""
+    wanted = np.asarray(wanted, dtype=np.float64)
+    return bool(np.all(wanted == 0))
+
+
 def expect(condition: bool, message: str) -> None:
     """Raise CheckFailed(message) unless ``condition``."""
     if not condition:
@@ -86,3 +129,25 @@ def expect(condition: bool, message: str) -> None:
 def on_backends(names: list) -> str:
     """"(numpy, strict)": the backends a feedback line speaks for."""
     return "(" + ", ".join(names) + ")"
+
+
+TINY32 = float(np.finfo(np.float32).tiny)  # 1.2e-38, the smallest normal float32
+FLOAT32_RTOL = 2e-6                        # the suite's bound (tests/test_ops.py, tests/test_losses.py)
+
+
+def float32_problem(what: str, got, true) -> str | None:
+    """Where a float32 result misses the suite's float32 bound, in words; None where it holds.
+
+    The bound: within FLOAT32_RTOL of the float64 truth wherever that is a normal float32,
+    within TINY32 of it elsewhere (the ``assert_float32_exact`` of tests/test_ops.py).
+    """
+    got, true = as_numbers(what, got), np.asarray(true, dtype=np.float64)
+    if got.shape != true.shape:
+        return f"{what}: got shape {got.shape}, wanted {true.shape}"
+    normal = np.abs(true) >= TINY32
+    allowed = np.where(normal, FLOAT32_RTOL * np.abs(true), TINY32)
+    excess = np.where(np.isfinite(got), np.abs(got - true) - allowed, np.inf)
+    if excess.size == 0 or excess.max() <= 0:
+        return None
+    index = int(np.argmax(excess))
+    return f"{what}: got {got.flat[index]:.6g}, wanted {true.flat[index]:.6g} (relative error over {FLOAT32_RTOL:g})"

@@ -1,22 +1,17 @@
-"""Checks for A3 (Algorithm 1's loop) and A4 (the experiment on the ring).
+"""Checks for A3 (Algorithm 1's loop); A4's are in checks_experiment.py.
 
 A3: the student's process calls the copy's ``GAN.discriminator_step`` (A3.1) or
 ``GAN.generator_step`` (A3.2) a few times on a small seeded GAN (probes.small_gan) and
-reports the losses they returned, every parameter, and how often each optimizer stepped.
-The grader runs Algorithm 1's steps written out here (``reference_d_step``,
-``reference_g_step``) on an identical GAN with its own minigan and compares, parameter by
-parameter. When they differ, it tries the usual mistakes to name the one made.
+reports the losses they returned, what the last call returned, every parameter, and how
+often each optimizer stepped. The grader runs Algorithm 1's steps written out here
+(``reference_d_step``, ``reference_g_step``) on an identical GAN with its own minigan and
+compares, parameter by parameter, and the return value item by item. When they differ, it
+replays the common mistakes (D_MISTAKES, G_MISTAKES) to name the one made.
 
-A4: the student's process runs the copy's experiment functions; the grader trains the
-same runs with its own minigan and compares the measurements, then checks the outcomes
-the experiment is about (the non-saturating loss covers modes; the minimax loss's
-gradient is weaker early; more discriminator steps push D(G(z)) down).
 """
 from __future__ import annotations
 
-import numpy as np
-
-from . import experiments, probes
+from . import probes
 from .checks import CheckFailed, expect, expect_close, get
 
 ITERATIONS = 3
@@ -26,8 +21,12 @@ ITERATIONS = 3
 OPTIONS = (({}, "the plain GAN"), ({"penalty": "r1", "gamma": 1.0, "clip": 0.5}, "with R1 (gamma 1) and clip 0.5"))
 
 
-def reference_d_step(model, order: str = "xz", detach: bool = True):
-    """Algorithm 1's discriminator step, written out by the grader (the variants name a mistake)."""
+def reference_d_step(model, order: str = "xz", mistake: str | None = None):
+    """Algorithm 1's discriminator step, written out by the grader; returns (loss_D, real, fake).
+
+    ``mistake`` (one of D_MISTAKES) writes it wrong on purpose, the way a student might, so
+    that the feedback can name the mistake whose numbers the student's run reproduces.
+    """
     from minigan import losses
     from minigan.gan import update
 
@@ -36,24 +35,80 @@ def reference_d_step(model, order: str = "xz", detach: bool = True):
         x, z = model.sample(model.p_data, m), model.sample(model.p_z, m)
     else:
         z, x = model.sample(model.p_z, m), model.sample(model.p_data, m)
-    fakes = G(z).detach() if detach else G(z)
+    fakes = G(z).detach()
     real, fake = D(x), D(fakes)
-    loss_D = losses.discriminator_loss(real, fake, form=model.d_form)   # returned without the penalty
-    penalty = model.penalty_term(x, fakes)    # the grader's own GAN: its penalty and clipping are trusted
-    update(model.opt_D, loss_D if penalty is None else loss_D + penalty)
-    model.clip_weights()
-    return loss_D
+    if mistake == "losses swapped":
+        loss_D = losses.discriminator_loss(fake, real, form=model.d_form)
+    else:
+        loss_D = losses.discriminator_loss(real, fake, form=model.d_form)   # returned without the penalty
+    if mistake == "penalty points swapped":
+        penalty = model.penalty_term(fakes, x)
+    else:
+        penalty = model.penalty_term(x, fakes)   # the grader's own GAN: its penalty and clipping are trusted
+    if mistake in ("no penalty", "no penalty, no clip") or penalty is None:
+        descended = loss_D
+    else:
+        descended = loss_D + penalty
+    if mistake == "clip before":
+        model.clip_weights()
+    update(model.opt_D, -descended if mistake == "ascends" else descended)
+    if mistake not in ("no clip", "no penalty, no clip", "clip before"):
+        model.clip_weights()
+    if mistake == "penalty returned":
+        return descended, real, fake
+    if mistake == "only the loss":
+        return loss_D
+    if mistake == "real and fake swapped":
+        return loss_D, fake, real
+    if mistake == "probabilities":
+        return loss_D, real.sigmoid(), fake.sigmoid()
+    return loss_D, real, fake
 
 
-def reference_g_step(model, form: str | None = None):
-    """Algorithm 1's generator step, written out by the grader."""
+# the mistakes the feedback can name, with what it says (each is tested: tests/test_assignments.py)
+D_MISTAKES = {
+    "penalty returned": "the loss you returned includes the penalty; return L_D without it (the penalty is added "
+                        "only to what D descends)",
+    "no penalty": "D descended L_D without the penalty: descend loss_D + self.penalty_term(x, fakes) "
+                  "(it is None when the GAN has no penalty)",
+    "no clip": "D's weights were not clipped after its update: call self.clip_weights() after it",
+    "no penalty, no clip": "D descended L_D without the penalty, and its weights were not clipped after the update: "
+                           "add self.penalty_term(x, fakes) to the loss D descends, and call self.clip_weights() "
+                           "after the update",
+    "clip before": "D's weights were clipped before its update; clip them after it",
+    "penalty points swapped": "self.penalty_term was given (fakes, x); it takes the real samples first: "
+                              "penalty_term(x, fakes)",
+    "ascends": "D climbed L_D instead of descending it: update(opt, loss) takes a step down the loss it is given",
+    "losses swapped": "discriminator_loss got the fake logits first; it takes (real logits, fake logits)",
+    "only the loss": "discriminator_step returned only the loss; return (loss_D, real, fake): train_step unpacks "
+                     "all three, and records D(x) and D(G(z)) from the logits",
+    "real and fake swapped": "discriminator_step returned (loss_D, fake, real); return (loss_D, real, fake), the "
+                             "real samples' logits first",
+    "probabilities": "discriminator_step returned D's probabilities; return the logits D(x) and D(G(z)) as D "
+                     "gave them (train_step applies the sigmoid when it records them)",
+}
+
+
+def reference_g_step(model, form: str | None = None, mistake: str | None = None):
+    """Algorithm 1's generator step, written out by the grader (``mistake``: one of G_MISTAKES)."""
     from minigan import losses
     from minigan.gan import update
 
     z = model.sample(model.p_z, model.m)
-    loss_G = losses.generator_loss(model.D(model.G(z)), form=form or model.loss)
-    update(model.opt_G, loss_G)
-    return loss_G
+    fakes = model.G(z).detach() if mistake == "fakes detached" else model.G(z)
+    loss_G = losses.generator_loss(model.D(fakes), form=form or model.loss)
+    update(model.opt_G, -loss_G if mistake == "ascends" else loss_G)
+    return None if mistake == "returns nothing" else loss_G
+
+
+G_MISTAKES = {
+    "other form": "the generator's step used the other loss form; use self.loss",
+    "ascends": "G climbed its loss instead of descending it: update(opt, loss) takes a step down the loss it "
+               "is given",
+    "fakes detached": "G's parameters did not move: G(z) was detached, so no gradient reached G; feed D with "
+                      "G(z) itself in the generator's step",
+    "returns nothing": "generator_step returned None; return loss_G (train_step records it)",
+}
 
 
 def reference_run(loss, options, step) -> dict:
@@ -62,18 +117,32 @@ def reference_run(loss, options, step) -> dict:
 
 
 def _differences(student: dict, reference: dict) -> str | None:
-    """The first parameter or returned loss where the student's run differs from a reference, or None."""
-    for name, wanted in reference["params"].items():
-        try:
+    """The first parameter, returned loss or returned value where the student's run differs
+    from a reference run, or None."""
+    try:
+        for name, wanted in reference["params"].items():
             expect_close(f"{name[0]}'s parameter {name[2:]}", get(student, "params", name), wanted,
                          rtol=1e-4, atol=1e-6)
-        except CheckFailed as difference:
-            return str(difference)
-    try:
-        expect_close("the loss it returned", get(student, "losses"), reference["losses"], rtol=1e-4, atol=1e-6)
+        wanted = reference["returned"]
+        got = get(student, "returned")
+        expect(get(got, "type") == wanted["type"] and get(got, "length") == wanted["length"],
+               f"it returned a {_kind(got)}, wanted a {_kind(wanted)}")
+        if wanted["type"] in ("tuple", "Tensor"):   # a mistake's reference may return no loss at all
+            expect_close("the loss it returned", get(student, "losses"), reference["losses"], rtol=1e-4, atol=1e-6)
+        for i, item in enumerate(wanted["items"]):
+            if item is not None:
+                expect_close(f"item {i} of what it returned", get(got, "items", i), item, rtol=1e-4, atol=1e-6)
     except CheckFailed as difference:
         return str(difference)
     return None
+
+
+def _kind(returned: dict) -> str:
+    """"tuple of 3" or "Tensor": what a step returned, in words."""
+    if not isinstance(returned, dict):
+        return "value the grader cannot read"
+    kind = str(returned.get("type"))[:40]
+    return f"{kind} of {returned.get('length')}" if kind == "tuple" else kind
 
 
 def _first_match(run: dict, loss: str, options: dict, variants: dict) -> str | None:
@@ -82,6 +151,10 @@ def _first_match(run: dict, loss: str, options: dict, variants: dict) -> str | N
         if _differences(run, reference_run(loss, options, step)) is None:
             return name
     return None
+
+
+def _mistake_variants(mistakes: dict, step, **keywords) -> dict:
+    return {name: (lambda model, name=name: step(model, mistake=name, **keywords)) for name in mistakes}
 
 
 def check_discriminator_step(student) -> str:
@@ -101,12 +174,15 @@ def check_discriminator_step(student) -> str:
                                                       "zx": lambda m: reference_d_step(m, "zx")})
             if found:
                 continue  # sampling z before x is Algorithm 1 too
+            for order in ("xz", "zx"):
+                mistake = _first_match(run, loss, options, _mistake_variants(D_MISTAKES, reference_d_step,
+                                                                             order=order))
+                if mistake:
+                    raise CheckFailed(f"{setting}: {D_MISTAKES[mistake]}")
             difference = _differences(run, reference_run(loss, options, reference_d_step))
-            raise CheckFailed(f"{setting}, after {ITERATIONS} discriminator steps, Algorithm 1 disagrees: {difference}"
-                              + ("; is the penalty (self.penalty_term) added to the loss, and are D's weights "
-                                 "clipped after the update (self.clip_weights)?" if options else ""))
+            raise CheckFailed(f"{setting}, after {ITERATIONS} discriminator steps, Algorithm 1 disagrees: {difference}")
     return (f"one D update per call on x ~ p_data and G(z) detached, equal to Algorithm 1's after "
-            f"{ITERATIONS} steps, plain and with R1 and clipping")
+            f"{ITERATIONS} steps, plain and with R1 and clipping, returning (loss_D, real, fake)")
 
 
 def check_generator_step(student) -> str:
@@ -120,105 +196,12 @@ def check_generator_step(student) -> str:
         if _differences(run, reference_run(loss, {}, reference_g_step)) is None:
             continue
         other = "minimax" if loss == "non_saturating" else "non_saturating"
-        if _first_match(run, loss, {}, {other: lambda m: reference_g_step(m, form=other)}):
-            raise CheckFailed(f"{setting}: the generator's step used the other loss form; use self.loss")
+        variants = {"other form": lambda m: reference_g_step(m, form=other)}
+        variants.update(_mistake_variants({k: v for k, v in G_MISTAKES.items() if k != "other form"},
+                                          reference_g_step))
+        mistake = _first_match(run, loss, {}, variants)
+        if mistake:
+            raise CheckFailed(f"{setting}: {G_MISTAKES[mistake]}")
         difference = _differences(run, reference_run(loss, {}, reference_g_step))
         raise CheckFailed(f"{setting}, after {ITERATIONS} generator steps, Algorithm 1 disagrees: {difference}")
     return f"one G update per call on fresh noise, D fixed, equal to Algorithm 1's after {ITERATIONS} steps (both forms)"
-
-
-# ---- A4: the experiment -----------------------------------------------------------------------------
-A4_RUN = {"form": "minimax", "k": 2, "steps": 120, "seed": 3, "early": 60}   # A4.1's run: not the defaults
-A4_GRID_SEED = 1          # A4.2's grid (the findings hold on most seeds, with margin on this one)
-A4_MODES_BOUND = 6        # the non-saturating run with k = 5 covers at least this many of the 8 modes
-FLOAT_KEYS = ("high_quality_fraction", "early_d_fake", "early_g_grad_norm")
-
-
-def reference_run_ring(form="non_saturating", k=1, steps=200, seed=0, early=100) -> dict:
-    """A4.1 as the grader writes it: train with the grader's ``ring_config`` and measure."""
-    from minigan import gan
-    from minigan.gan import callbacks
-    from minigan.judging import metrics
-
-    config = experiments.ring_config(form, k, steps, seed)
-    model = gan.build(config)
-    history = callbacks.History()
-    model.train(steps, callbacks=[history, *gan.schedules(config, model)])
-    coverage = metrics.mode_coverage(model.generate(metrics.N_SAMPLES, seed=seed), model.p_data.centres,
-                                     model.p_data.std)
-    return {"form": form, "k": k, "steps": steps, "seed": seed, "modes_covered": int(coverage.modes_covered),
-            "high_quality_fraction": float(coverage.high_quality_fraction),
-            "early_d_fake": float(np.mean(np.asarray(history["d_fake"][:early]))),
-            "early_g_grad_norm": float(np.mean(np.asarray(history["g_grad_norm"][:early])))}
-
-
-def _scalar(value):
-    """A number sent as a 0-d array (a NumPy scalar on the student's side) as a Python number."""
-    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biuf":
-        return value.item()
-    return value
-
-
-def _expect_run(what: str, got, wanted: dict) -> None:
-    """A run dict as run_ring documents it, with the grader's numbers."""
-    expect(isinstance(got, dict), f"{what}: got {type(got).__name__}, wanted a dict")
-    missing = [key for key in wanted if key not in got]
-    expect(not missing, f"{what}: missing keys {missing}")
-    for key in ("form", "k", "steps", "seed", "modes_covered"):
-        value = _scalar(got[key])
-        expect(type(value) is type(wanted[key]) and value == wanted[key],
-               f"{what}: {key} is {value!r:.40}, wanted {wanted[key]!r}")
-    for key in FLOAT_KEYS:
-        value = _scalar(got[key])
-        expect(isinstance(value, (float, int)) and not isinstance(value, bool) and np.isfinite(value),
-               f"{what}: {key} is {value!r:.40}, wanted a finite number")
-        expect(abs(value - wanted[key]) <= 1e-6 * max(1.0, abs(wanted[key])),
-               f"{what}: {key} is {value:.6g}, wanted {wanted[key]:.6g} (see run_ring's docstring)")
-
-
-def check_run_ring(student) -> str:
-    args = dict(A4_RUN)
-    got = student.run("run_ring", args=args)
-    wanted = reference_run_ring(**args)
-    _expect_run(f"run_ring({', '.join(f'{k}={v!r}' for k, v in args.items())})", got, wanted)
-    return (f"run_ring's measurements equal the grader's for {args['form']}, k={args['k']}, "
-            f"{args['steps']} steps (modes {wanted['modes_covered']}/8, early D(G(z)) {wanted['early_d_fake']:.3f})")
-
-
-def check_compare(student) -> str:
-    """A4.2 on its own: the grader trains the grid, the student's compare gets those runs through run_ring."""
-    grid = [(form, k) for form in experiments.FORMS for k in experiments.K_VALUES]
-    calls = {(form, k): reference_run_ring(form, k, experiments.STEPS, A4_GRID_SEED, experiments.EARLY)
-             for form, k in grid}
-    result = student.run("compare", steps=experiments.STEPS, seed=A4_GRID_SEED, runs=list(calls.values()))
-    expect(isinstance(result, dict) and {"runs", "findings"} <= set(result),
-           "compare returned no dict with 'runs' and 'findings'")
-    runs, findings = result["runs"], result["findings"]
-    labels = [(r.get("form"), r.get("k")) if isinstance(r, dict) else None for r in runs] if isinstance(runs, list) else runs
-    expect(isinstance(runs, list) and len(runs) == len(grid) and set(labels) == set(grid),
-           f"compare's runs are {labels!r:.200}, wanted one per (form, k) in {sorted(grid)}")
-    for run in runs:
-        _expect_run(f"compare's run {(run['form'], run['k'])}", run, calls[run["form"], run["k"]])
-    k1, k5 = experiments.K_VALUES
-    ns, mm = experiments.FORMS
-    truth = {
-        "minimax_gradient_weaker": bool(calls[mm, k5]["early_g_grad_norm"] < calls[ns, k5]["early_g_grad_norm"]),
-        "more_d_steps_lower_d_fake": all(calls[f, k5]["early_d_fake"] < calls[f, k1]["early_d_fake"]
-                                         for f in experiments.FORMS),
-        "non_saturating_covers_more": bool(calls[ns, k5]["modes_covered"] >= calls[mm, k5]["modes_covered"]),
-    }
-    expect(isinstance(findings, dict) and set(findings) == set(truth),
-           f"compare's findings have keys {sorted(findings) if isinstance(findings, dict) else findings!r}, "
-           f"wanted {sorted(truth)}")
-    for name, value in truth.items():
-        expect(_scalar(findings[name]) is value,
-               f"finding {name!r} is {findings[name]!r}, but the runs say {value} (see compare's docstring)")
-    # the outcomes the experiment is about (on the grader's seed they hold with margin)
-    for name, value in truth.items():
-        expect(value, f"the grid's outcome {name!r} did not come out (the library changed?)")
-    modes = calls[ns, k5]["modes_covered"]
-    expect(modes >= A4_MODES_BOUND, f"the non-saturating run with k={k5} covered {modes}/8 modes, wanted >= "
-                                    f"{A4_MODES_BOUND}")
-    return (f"grid of {len(grid)} runs right; findings right and as expected (non-saturating k={k5}: {modes}/8 "
-            f"modes; |grad G| minimax {calls[mm, k5]['early_g_grad_norm']:.3f} < non-saturating "
-            f"{calls[ns, k5]['early_g_grad_norm']:.3f})")

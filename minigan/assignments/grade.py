@@ -24,7 +24,8 @@ The report is a dict (``--json`` prints it as is)::
      "parts": [{"id": "A2.1", "title": "Linear.forward", "points": 2, "max_points": 2,
                 "status": "passed", "feedback": "...", "processes_left": 0}, ...]}
 
-status: "passed" | "failed" | "not_implemented" | "error" | "limit" | "timeout".
+status: "passed" | "partial" (some points lost, the feedback says which) | "failed" |
+"not_implemented" | "error" | "limit" | "timeout".
 """
 from __future__ import annotations
 
@@ -145,8 +146,10 @@ def run_part(part, root: Path, time_limit: float, limits: Limits, sandboxed: boo
                 student.start()
                 feedback = check(student)
                 row.update(status="passed", feedback=str(feedback), points=part.points)
-            except CheckFailed as failure:
-                row.update(status="failed", feedback=str(failure))
+            except CheckFailed as failure:  # PartialCredit keeps some points
+                kept = failure.points_kept(part.points)
+                row.update(status="partial" if kept else "failed", feedback=failure.feedback(part.points),
+                           points=kept)
             except StudentRaised as raised:
                 row.update(_raised(raised.info, limits))
             except StudentTimeout:

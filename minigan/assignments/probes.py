@@ -276,5 +276,58 @@ def penalty(backend, sizes, weights, x):
     return result
 
 
+# ---- A6: convolutions ------------------------------------------------------------------------------------
+def conv_forward(backend, x, w, stride, padding):
+    """The student's Conv2d.forward (im2col and the product) on x and w, called directly: y."""
+    import minigan
+    from minigan.autograd import Context
+    from minigan.ops import conv
+
+    be = minigan.get_backend(backend)
+    ctx = Context(be)
+    y = conv.Conv2d.forward(ctx, be.asarray(np.asarray(x), dtype=be.dtype("float64")),
+                            be.asarray(np.asarray(w), dtype=be.dtype("float64")), tuple(stride), tuple(padding))
+    return {"y": to_host(y, be)[0]}
+
+
+def conv_backward(backend, x, w, grad_y, stride, padding):
+    """The student's Conv2d.backward at (x, w) for grad_y: grad_x and grad_w, with the grader's im2col.
+
+    The context is filled in here, as Conv2d.forward would, and ``conv.im2col`` is the
+    grader's own while the backward runs: A6.2 is graded on its own, whatever A6.1 holds.
+    """
+    import minigan
+    from minigan.autograd import Context
+    from minigan.ops import conv
+
+    be = minigan.get_backend(backend)
+    xp = be.xp
+    x, w, grad_y = (be.asarray(np.asarray(a), dtype=be.dtype("float64")) for a in (x, w, grad_y))
+    stride, padding = tuple(stride), tuple(padding)
+
+    def grader_im2col(backend, x, kernel, stride, padding):
+        n, c, h, wd = x.shape
+        (p_h, p_w) = padding
+        padded = xp.zeros((n, h + 2 * p_h, wd + 2 * p_w, c), dtype=x.dtype)
+        padded[:, p_h:p_h + h, p_w:p_w + wd, :] = xp.permute_dims(x, (0, 2, 3, 1))
+        view = backend.windows(padded, kernel, stride)
+        return xp.reshape(view, (-1, kernel[0] * kernel[1] * c)), (view.shape[1], view.shape[2])
+
+    ctx = Context(be)
+    ctx.save(x, w)
+    ctx.stride, ctx.padding = stride, padding
+    ctx.output_padding = tuple((n + 2 * p - k) % s for n, k, s, p in zip(x.shape[2:], w.shape[2:], stride, padding))
+    ctx.needs_grad = (True, True)
+    student_im2col, conv.im2col = conv.im2col, grader_im2col
+    try:
+        grads = conv.Conv2d.backward(ctx, grad_y)
+    finally:
+        conv.im2col = student_im2col   # a probe run in the grader's process leaves it as it was
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    pairs = [(None, "None") if g is None else to_host(g, be) for g in grads]
+    return {"grads": [g for g, _ in pairs], "kinds": [k for _, k in pairs]}
+
+
 PROBES = {"vjp": vjp, "graph_walk": graph_walk, "linear": linear, "optimizer": optimizer, "steps": steps,
-          "run_ring": run_ring, "compare": compare, "second_order": second_order, "penalty": penalty}
+          "run_ring": run_ring, "compare": compare, "second_order": second_order, "penalty": penalty,
+          "conv_forward": conv_forward, "conv_backward": conv_backward}

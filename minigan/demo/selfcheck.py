@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minigan import data, gan, losses, nn, optim
+from minigan import data, gan, nn, optim
 
 from minigan.judging import metrics
 from minigan.demo.selfcheck_ops import CASES, draw
@@ -77,17 +77,26 @@ def check_gradients(backend, seed: int = 0) -> list:
 
 
 # ---- 2. one training step on numpy and on the backend -----------------------------------------------
+class Replay:
+    """A stand-in for p_data or p_z that hands out the given minibatches in turn."""
+
+    def __init__(self, *batches):
+        self.batches = list(batches)
+
+    def sample(self, m, rng):
+        return self.batches.pop(0)
+
+
 def one_step(backend, x_host, z_host, z2_host, seed: int) -> dict:
     """One float64 Algorithm 1 iteration from seeded weights; every number back on the host."""
     rng = backend.random(seed)  # the weights: host draws, the same on every backend
     G = nn.MLP([8, 64, 64, 16], "relu", "tanh", rng=rng, backend=backend, dtype="float64")
     D = nn.MLP([16, 64, 64, 1], "leaky_relu", rng=rng, backend=backend, dtype="float64")
     opt_G, opt_D = optim.Adam(G.parameters()), optim.Adam(D.parameters())
-    x, z, z2 = (Tensor(backend.asarray(h), backend) for h in (x_host, z_host, z2_host))
-    loss_D = losses.discriminator_loss(D(x), D(G(z).detach()))
-    gan.update(opt_D, loss_D)
-    loss_G = losses.generator_loss(D(G(z2)), form="non_saturating")
-    gan.update(opt_G, loss_G)
+    x, z, z2 = (backend.asarray(h) for h in (x_host, z_host, z2_host))
+    model = gan.GAN(G, D, Replay(x), Replay(z, z2), opt_G, opt_D, m=len(x_host), loss="non_saturating", rng=rng)
+    loss_D, _, _ = model.discriminator_step()   # Algorithm 1's own steps, so a blank A3.1 or A3.2 fails here too
+    loss_G = model.generator_step()
     out = {"loss_D": loss_D.numpy(), "loss_G": loss_G.numpy()}
     out.update({f"G.{k}": v for k, v in G.state_dict().items()})
     out.update({f"D.{k}": v for k, v in D.state_dict().items()})

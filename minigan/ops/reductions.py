@@ -46,8 +46,7 @@ class Mean(Op):
 
     @staticmethod
     def backward(ctx, grad_y):
-        grad_y = _expand(ctx.xp, grad_y, ctx.shape, ctx.axis, ctx.keepdims)
-        return ctx.xp.broadcast_to(grad_y / ctx.n, ctx.shape)
+        return Sum.backward(ctx, grad_y / ctx.n)  # the sum's VJP (ctx holds the same shape and axes), over n
 
 
 class Max(Op):
