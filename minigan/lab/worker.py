@@ -129,7 +129,7 @@ class Lab:
                 self.commands_or_wait(0.02)
         elif self.playing:
             started = time.perf_counter()
-            if self.piece == 1:                      # slow iterations: the page's commands between D steps
+            if self.piece == 1 or self.partial:     # slow iterations (or one a click cut): commands between D steps
                 self.iterate()
             else:
                 self.train(self.piece)
