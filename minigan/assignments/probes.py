@@ -72,31 +72,92 @@ def diamond(backend):
     return [x, k, a, b, a_minus_b, c, c_plus_a, out]
 
 
+CHAIN = 10_000   # ops in the long chain: ten times Python's default recursion limit
+RUNGS = 1_000    # rungs of the ladder: each reuses the one before twice
+
+
+def graphs(backend) -> dict:
+    """The graphs A1.8 is graded on: name -> (its tensors, root last; the leaves to read grads of).
+
+    Each is built the same way by the student's process and by the grader, so a tensor is
+    named by its position. Every one but the diamond and the chain has a node that the root
+    reaches first by a short path and again through a longer one: a walk that marks a node
+    visited when it is pushed (not when all its parents are done) lists it too late there.
+    """
+    import minigan
+    from minigan import ops
+
+    def leaf(values):
+        return minigan.tensor(values, requires_grad=True, backend=backend, dtype="float64")
+
+    built = {"diamond": (diamond(backend), [0])}
+    x = leaf([1.0, -1.0])
+    b = x * 2.0
+    a = b * 3.0                                   # a needs b, and out lists b first
+    built["shared"] = ([x, b, a, b + a], [0])     # x.grad = 2 + 3 * 2 = 8
+    x = leaf([0.4, -0.3, 0.9])
+    h = x.tanh()
+    nodes = [x, h]
+    for step in (lambda t: t * 1.5, lambda t: t.exp(), lambda t: t + 1.0, lambda t: t * 0.5):
+        nodes.append(step(nodes[-1]))             # a path of four ops from h ...
+    nodes.append(h + nodes[-1])                   # ... and a path of none: out = h + long(h)
+    built["two paths"] = (nodes, [0])
+    x, y = leaf([0.5, -1.5, 2.0]), leaf([1.0, 0.25, -0.5])
+    branches = [x * float(i + 1) + y for i in range(50)]
+    products = [t for branch in branches for t in (branch._parents[0], branch)]
+    wide = ops.concat([x, *branches])             # one node with 51 parents, x among them
+    built["fan-in"] = ([x, y, *products, wide, wide * wide], [0, 1])
+    chain = [leaf([1.0])]
+    for _ in range(CHAIN):
+        chain.append(chain[-1] + 1.0)
+    built["chain"] = (chain, [0])
+    ladder = [leaf([0.5, 2.0])]
+    for _ in range(RUNGS):
+        half = ladder[-1] * 0.5
+        ladder.extend([half, half + ladder[-1]])   # each rung uses the one before twice: x 1.5 per rung
+    ladder.append(ladder[-1] * 1e-170)            # keeps the gradient (1.5 ** 1000 ~ 1e176) finite
+    built["ladder"] = (ladder, [0])
+    return built
+
+
 def labels(order, nodes) -> list:
     """Each tensor of ``order`` as its index in ``nodes`` (-1 for a tensor not among them)."""
     where = {id(node): i for i, node in enumerate(nodes)}
     return [where.get(id(node), -1) for node in order]
 
 
-def graph_walk(backend, chain_length):
-    """The student's topological_order on the diamond and on a long chain, and a backward."""
+def graph_walk(backend):
+    """On each of ``graphs``: the student's topological_order as positions, the leaves'
+    gradients after a backward from the root, and what a second backward through the freed
+    graph raised ("RuntimeError", another exception's name, or "nothing")."""
     import minigan
     from minigan.autograd import topological_order
 
-    nodes = diamond(backend)
-    order = topological_order(nodes[-1])
-    result = {"order_type": type(order).__name__, "order": labels(list(order), nodes)}
-    nodes = diamond(backend)
-    nodes[-1].backward(minigan.tensor([1.0, 1.0, 1.0], backend=backend, dtype="float64"))
-    result["x_grad"], _ = to_host(nodes[0].grad, nodes[0].backend)
-    chain = [minigan.tensor([1.0], requires_grad=True, dtype="float64")]
-    for _ in range(chain_length):
-        chain.append(chain[-1] + 1.0)
-    sys.setrecursionlimit(1000)  # Python's default: a recursive walk must fail here
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)  # Python's default: a recursive walk must fail on the chain
     try:
-        result["chain_order"] = labels(list(topological_order(chain[-1])), chain)
+        return {name: _walk(nodes, leaves, topological_order, minigan, backend)
+                for name, (nodes, leaves) in graphs(backend).items()}
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _walk(nodes, leaves, topological_order, minigan, backend) -> dict:
+    """graph_walk on one graph."""
+    result = {}
+    try:
+        result["order"] = labels(list(topological_order(nodes[-1])), nodes)
     except RecursionError:
-        result["chain_order"] = "RecursionError"
+        result["order"] = "RecursionError"
+        return result  # the backward would fail the same way; the order says why
+    root = nodes[-1]
+    root.backward(minigan.tensor(np.ones(root.shape), backend=backend, dtype="float64"))
+    result["grads"] = [to_host(nodes[i].grad, nodes[i].backend)[0] for i in leaves]
+    try:
+        root.backward(minigan.tensor(np.ones(root.shape), backend=backend, dtype="float64"))
+        result["second_backward"] = "nothing"
+    except Exception as error:  # noqa: BLE001  (its name is the answer)
+        result["second_backward"] = type(error).__name__
     return result
 
 
@@ -186,20 +247,29 @@ def watch(model) -> dict:
     return counts
 
 
+def returned(out) -> dict:
+    """What a step returned, as numbers: its type's name, and each item of a tuple (or the
+    value itself) as an array where it is a Tensor, else None."""
+    items = list(out) if isinstance(out, tuple) else [out]
+    arrays = [to_host(item)[0] if hasattr(item, "backend") and hasattr(item, "numpy") else None for item in items]
+    return {"type": type(out).__name__, "length": len(items) if isinstance(out, tuple) else None, "items": arrays}
+
+
 def run_steps(model, call, iterations) -> dict:
     """``iterations`` calls of ``call(model)``, watched: the loss each returned (the first of
-    a tuple), then every parameter of G and D, and how often each optimizer stepped."""
+    a tuple), what the last call returned (``returned``), then every parameter of G and D,
+    and how often each optimizer stepped."""
     counts = watch(model)
-    returned = []
+    losses, out = [], None
     for _ in range(iterations):
         for p in model.G.parameters():
             p.grad = None  # so a gradient seen at a D step came from that step
         out = call(model)
         loss_value = out[0] if isinstance(out, tuple) and out else out
-        returned.append(float(np.asarray(getattr(loss_value, "data", np.nan))))
+        losses.append(float(np.asarray(getattr(loss_value, "data", np.nan))))
     params = {f"{net}.{name}": to_host(p)[0] for net in ("G", "D")
               for name, p in getattr(model, net).named_parameters()}
-    return {"losses": returned, "params": params, "counts": counts}
+    return {"losses": losses, "returned": returned(out), "params": params, "counts": counts}
 
 
 def steps(method, loss, iterations, options=None):
@@ -219,8 +289,8 @@ def run_ring(args):
 def compare(steps, seed, runs):
     """The student's experiments.compare, with run_ring answering from the grader's runs.
 
-    So A4.2 is graded on its own: the runs are the grader's, only the bookkeeping and the
-    findings are the student's.
+    So A4.2 is graded on its own: the runs are the grader's (the grid, then tables it
+    altered), only the bookkeeping and the findings are the student's.
     """
     from minigan.assignments import experiments
 
@@ -229,8 +299,11 @@ def compare(steps, seed, runs):
     def grader_run_ring(form="non_saturating", k=1, steps=experiments.STEPS, seed=0, early=None):
         return dict(table[form, k])
 
-    experiments.run_ring = grader_run_ring
-    return experiments.compare(steps=steps, seed=seed)
+    student_run_ring, experiments.run_ring = experiments.run_ring, grader_run_ring
+    try:
+        return experiments.compare(steps=steps, seed=seed)
+    finally:
+        experiments.run_ring = student_run_ring  # so a probe run in the grader's process leaves it as it was
 
 
 # ---- A5: second derivatives and the R1 penalty ---------------------------------------------------------
