@@ -317,7 +317,19 @@ def test_the_heatmap_is_a_probability_or_a_score_centred_where_the_form_centres_
     centre = 0.5 if loss == "lsgan" else 0.0
     assert bar.get_ylabel() == ("D(x): least-squares score (real 1, fake 0)" if loss == "lsgan" else "critic score D(x)")
     assert "probability" not in bar.get_ylabel()
-    assert levels[len(levels) // 2] == pytest.approx(centre) and levels[0] + levels[-1] == pytest.approx(2 * centre)
+    assert contour.norm.vcenter == centre                              # white at the centre: D's indifference
+    assert contour.norm(centre) == pytest.approx(0.5)
+    assert levels[0] < centre < levels[-1] and len(levels) == 11
+
+
+def test_a_critic_whose_scores_are_all_negative_still_gets_eleven_shades():
+    """A critic's level is arbitrary (any constant can be added): all scores below 0 must
+    still show their shape, in blues, not two flat bands."""
+    fig = plot.samples_2d_figure(ring_points(300), ring_points(300, 1), discriminator=lambda x: critic(x) - 30.0,
+                                 loss="wgan")
+    contour = [c for c in fig.axes[0].collections if hasattr(c, "levels")][0]
+    assert len(contour.levels) == 11 and contour.levels[-1] < 0 and contour.norm.vcenter == 0.0
+    assert all(contour.norm(level) < 0.5 for level in contour.levels)   # all on the blue side
 
 
 def test_a_1d_critic_gets_an_axis_of_its_own(tmp_path, monkeypatch):

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.animation import PillowWriter
+from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 
@@ -276,13 +277,18 @@ def _limits(real: np.ndarray, fake: np.ndarray, margin: float = 0.15):
     return lo - pad, hi + pad
 
 
-def contour_levels(d: np.ndarray, centre: float | None) -> np.ndarray:
-    """The filled contour's 11 levels: 0 to 1 for a probability; for a score, symmetric about
-    ``centre`` (0 for a critic), so the diverging colour map's white sits on it."""
+def contour_colours(d: np.ndarray, centre: float | None) -> dict:
+    """The filled contour's levels and norm: 0 to 1 for a probability; for a score, 11 levels
+    over the scores drawn and a diverging norm whose white sits at ``centre`` (0 for a
+    critic), blue below it, red above, whatever range the scores take."""
     if centre is None:
-        return np.linspace(0.0, 1.0, 11)
-    reach = max(float(np.max(np.abs(d - centre))), 1e-6)
-    return centre + np.linspace(-reach, reach, 11)
+        return {"levels": np.linspace(0.0, 1.0, 11)}
+    low, high = float(np.min(d)), float(np.max(d))
+    if high - low < 1e-9:
+        low, high = low - 0.5, high + 0.5
+    tiny = 1e-6 * (high - low)
+    return {"levels": np.linspace(low, high, 11),
+            "norm": TwoSlopeNorm(vcenter=centre, vmin=min(low, centre - tiny), vmax=max(high, centre + tiny))}
 
 
 def _draw_2d(ax, real, fake, discriminator=None, centres=None, limits=None, grid: int = 120,
@@ -294,7 +300,7 @@ def _draw_2d(ax, real, fake, discriminator=None, centres=None, limits=None, grid
         gx, gy = np.meshgrid(xs, ys)
         points = np.stack([gx.ravel(), gy.ravel()], axis=1)          # (grid*grid, 2)
         d = np.asarray(discriminator(points), dtype=np.float64).reshape(grid, grid)
-        contour = ax.contourf(gx, gy, d, levels=contour_levels(d, form(loss).centre), cmap="RdBu_r", alpha=0.55)
+        contour = ax.contourf(gx, gy, d, cmap="RdBu_r", alpha=0.55, **contour_colours(d, form(loss).centre))
     # Drawn bottom to top: the real points, small and grey, so the data show wherever G has no
     # samples; the generated points above them, see-through, so a crowd of them reads as dense
     # and hides nothing; the modes as thin outlines (the high-quality radius, when given).
