@@ -36,6 +36,7 @@ import time
 
 import numpy as np
 
+from minigan import threads
 from minigan.gan import checkpoint
 
 from minigan.runs import folders
@@ -185,6 +186,7 @@ class Trainer:
                           if step <= saved.step and (step % EVAL_EVERY == 0 or step == self.settings["steps"])]
         folder.last_good = (folder.checkpoint, saved.step)
 
+    @threads.trained  # BLAS threads chosen by timing these steps (minigan.threads)
     def train(self, folder, every: int) -> None:
         """The remaining steps, a checkpoint every ``every`` and at the end."""
         from minigan.variants import semi_supervised
