@@ -26,52 +26,20 @@ import threading
 import time
 
 import numpy as np
-from minigan import data, gan, losses, ops, optim, threads
-
+from minigan import data, gan, losses, optim, threads
 from minigan.gan import callbacks
-
-from minigan.judging import results
 
 from minigan.runs import folders
 from minigan.lab import saving, snippet
 from minigan.lab.frames import FrameBuilder
 from minigan.lab.history import ChartHistory
+from minigan.lab.recording import Recorder, ThinnedSnapshots, finite, mean_sigmoid
 from minigan.lab.settings import DATASETS, LIVE, OPTIMIZERS, NOISES, LabSettings
 
 FPS = 30                   # frames a second at most
 PIECE_SECONDS = 0.01       # training runs in pieces this long, so a click waits at most about this
 COVERAGE_SECONDS = 0.5     # modes covered is measured this often while playing (2,500 samples of G)
-SNAPSHOTS_KEPT = 40        # frames of training.gif kept (thinned as the run grows)
 SLOW_SECONDS = 0.8         # slow motion: each sub-step (sample, a D update, the G update) shown this long
-
-
-class Recorder(callbacks.Callback):
-    """Each iteration's record as Python floats, for the page's charts."""
-
-    def __init__(self):
-        self.rows = []
-
-    def on_step(self, model, record):
-        self.rows.append({"kind": "iteration", **finite(record.to_floats())})
-
-
-class ThinnedSnapshots(results.Snapshots):
-    """results.Snapshots that keeps at most SNAPSHOTS_KEPT frames: past that, every other
-    frame goes and the interval doubles (a lab run has no planned end). The lab trains in
-    pieces of a few steps, so neither the start nor the end of a piece takes a snapshot:
-    only every ``every`` steps (and the lab's own ``take`` at step 0)."""
-
-    def on_train_begin(self, model, steps) -> None:
-        pass
-
-    def on_train_end(self, model, finished) -> None:
-        pass
-
-    def take(self, model) -> None:
-        super().take(model)
-        if len(self.frames) > SNAPSHOTS_KEPT:
-            self.frames = self.frames[::2]
-            self.every *= 2
 
 
 class Lab:
@@ -396,16 +364,3 @@ class Lab:
                 "options": {"dataset": DATASETS, "optimizer": OPTIMIZERS, "noise": NOISES,
                             "loss": list(losses.GENERATOR_FORMS)},
                 "run_id": self.model.run_id, "out": self.out}
-
-
-def finite(row: dict) -> dict:
-    """The row with NaN and infinities (a diverged run) as None: JSON has no NaN, the page skips None."""
-    return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in row.items()}
-
-
-def mean_sigmoid(logits) -> float:
-    """mean D(.) of a minibatch of logits, as a Python float: the library's exp(-|a|) form,
-    on the backend (1 / (1 + exp(-a)) overflows for a below about -88 in float32)."""
-    xp = logits.xp
-    probability, _ = ops.sigmoid_and_complement(xp, logits.data)
-    return float(xp.mean(probability))
