@@ -54,6 +54,12 @@ PLANTED = {
         (grad_x,) = grad(scores.sum(), x)
         return (grad_x * grad_x).sum(axis=1).mean()
         """),  # no create_graph: the right value, but no gradient for D's weights
+    "A6": ("A6.3", "A6.2", """
+        for i in range(k_h):
+            for j in range(k_w):
+                out[:, i:i + s_h * (h - 1) + 1:s_h, j:j + s_w * (w - 1) + 1:s_w, :] = cols[:, :, :, i, j, :]
+        return xp.permute_dims(out[:, p_h:p_h + h_out, p_w:p_w + w_out, :], (0, 3, 1, 2))
+        """),  # overlapping windows overwrite each other instead of adding up
 }
 IDS = sorted(ASSIGNMENTS)
 
@@ -352,6 +358,8 @@ PATHS = {  # a library path -> code that runs it in a copy (numpy; `leaf`, `back
                                       "selfcheck.compare_step(minigan.get_backend('numpy'))",
     "ConditionalGAN.train_step": "from minigan.variants import conditional; "
                                  "conditional.ConditionalGAN(np.zeros((20, 64)), np.arange(20) % 10).train_step()",
+    "ops.conv2d": "back(ops.conv2d(leaf(np.ones((1, 2, 4, 4))), leaf(np.ones((3, 2, 2, 2))), stride=1, padding=1))",
+    "ops.batch_norm": "back(ops.batch_norm(leaf(np.arange(8.0).reshape(4, 2)), 0))",
 }
 TRAINING = ["GAN.train", "GAN.train with R1", "experiments.run_ring", "experiments.compare",
             "demo selfcheck's training step"]
@@ -379,6 +387,9 @@ DEPENDS = {
     "A4.2": ["experiments.compare"],
     "A5.1": ["GAN.train with R1", "losses.r1_penalty"],
     "A5.2": ["x.tanh()", *PENALTIES[1:], "demo selfcheck's training step", "ConditionalGAN.train_step"],
+    "A6.1": ["ops.conv2d"],
+    "A6.2": ["ops.conv2d"],
+    "A6.3": ["ops.batch_norm"],
 }
 RUN_PATHS = """
 import json, sys

@@ -155,7 +155,28 @@ A5 = Assignment(
     # first imports the op table from test_ops, which imports test_conv's loops
 )
 
-ASSIGNMENTS = {a.id: a for a in (A1, A2, A3, A4, A5)}
+A6 = Assignment(
+    "A6", "Convolutions: the forward by im2col, its backward by col2im, BatchNorm's backward",
+    parts=(
+        Part("A6.1", "im2col: every window of the padded image as one row (conv2d's forward)", 4,
+             "checks_conv:check_forward",
+             "which array does backend.windows give for the padded, channels-last image, and what are its "
+             "axes? which single reshape turns it into one row per window, with the numbers of a row in the "
+             "order weight_rows puts the weights in? (permute_dims, reshape)"),
+        Part("A6.2", "col2im: every window's numbers added back where they were read (conv2d's grad_x)", 4,
+             "checks_conv:check_backward",
+             "kernel offset (i, j) of window (p, q) read pixel (s p + i, s q + j): which strided slice of the "
+             "padded output holds that pixel for every window at once? what must happen there when two windows "
+             "read the same pixel, and what is left to do with the padding and the channels-last layout?"),
+        Part("A6.3", "BatchNorm.backward (closed form)", 4, "checks_conv:check_batchnorm",
+             "x_hat depends on x directly and through the batch mean and variance: what does each of the two "
+             "take away from grad_y? what do shifting and scaling a whole channel do to x_hat, and so what must "
+             "grad_x sum to over a channel, and what must its product with x_hat sum to? (xp.mean with keepdims)"),
+    ),
+    tests=("tests/test_conv.py", "tests/test_batchnorm.py"),
+)
+
+ASSIGNMENTS = {a.id: a for a in (A1, A2, A3, A4, A5, A6)}
 
 
 def assignment(name: str) -> Assignment:

@@ -38,6 +38,9 @@ PART_TESTS = {
     "A3.2": ["tests/test_gan.py"],
     "A5.1": ["tests/test_penalties.py", "-k", "r1"],
     "A5.2": ["tests/test_second_order.py", "-k", "tanh"],
+    "A6.1": ["tests/test_conv.py", "-k", "numpy and (loops or adjoint or gradients)"],
+    "A6.2": ["tests/test_conv.py", "-k", "numpy and (loops or adjoint or gradients)"],
+    "A6.3": ["tests/test_batchnorm.py", "-k", "numpy"],
 }
 
 PUSH_MARKING_WALK = """
@@ -79,6 +82,23 @@ fakes = G(z).detach()
 real, fake = D(x), D(fakes)
 loss_D = losses.discriminator_loss(real, fake, form=self.d_form)
 {update}
+"""
+
+IM2COL_CHANNELS_FIRST = """
+xp = backend.xp
+n, c = x.shape[:2]
+x_last = xp.permute_dims(x, (0, 2, 3, 1))
+view = backend.windows(_padded(xp, x_last, padding), kernel, stride)
+h_out, w_out = view.shape[1], view.shape[2]
+view = xp.permute_dims(view, (0, 1, 2, 5, 3, 4))   # (N, Ho, Wo, C, kH, kW): not weight_rows' order
+return xp.reshape(view, (n * h_out * w_out, kernel[0] * kernel[1] * c)), (h_out, w_out)
+"""
+
+COL2IM_OVERWRITING = """
+for i in range(k_h):
+    for j in range(k_w):
+        out[:, i:i + s_h * (h - 1) + 1:s_h, j:j + s_w * (w - 1) + 1:s_w, :] = cols[:, :, :, i, j, :]
+return xp.permute_dims(out[:, p_h:p_h + h_out, p_w:p_w + w_out, :], (0, 3, 1, 2))
 """
 
 MISTAKES = (
@@ -128,6 +148,16 @@ MISTAKES = (
     Mistake("A5.1", "the input gradient taken without create_graph",
             "(grad_x,) = grad(scores.sum(), x)\nreturn (grad_x * grad_x).sum(axis=1).mean()",
             "the penalty has no graph back to D's weights"),
+    Mistake("A6.1", "the columns of a row in the order (c, i, j)", IM2COL_CHANNELS_FIRST,
+            "do the columns of cols and of w_rows list (i, j, c) the same way?"),
+    Mistake("A6.2", "overlapping windows overwrite each other in col2im", COL2IM_OVERWRITING,
+            "wrong where they overlap: in col2im, does each window add to what the others wrote?"),
+    Mistake("A6.3", "the variance's term left out",
+            "return r * (grad_y - xp.mean(grad_y, axis=axis, keepdims=True))",
+            "your grad_x is not orthogonal to x_hat in each channel"),
+    Mistake("A6.3", "the mean's term left out",
+            "return r * (grad_y - y * xp.mean(grad_y * y, axis=axis, keepdims=True))",
+            "your grad_x does not sum to 0 over each channel"),
     Mistake("A5.2", "a gradient made of raw arrays",
             "if isinstance(y, Tensor):\n    return Tensor(grad_y.data * (1.0 - y.data * y.data), y.backend)\n"
             "return grad_y * (1.0 - y * y)",

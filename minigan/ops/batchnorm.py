@@ -8,14 +8,10 @@ own. The layer (minigan/nn/batchnorm.py) scales and shifts x_hat with its learne
 gamma and beta through the ordinary mul and add ops; this op is only the part whose
 gradient is worth deriving by hand, because mu and var depend on every x in the batch.
 
-The backward, with r = 1 / sqrt(var + eps) and n the number of values per channel
-(docs/math/convolution.md#batch-normalisation derives it):
-
-    grad_x = r * (grad_y - mean(grad_y) - x_hat * mean(grad_y * x_hat))      (means over axis)
-
-The two subtracted terms are what the batch statistics add: shifting every x of a channel
-by the same amount changes no x_hat (so grad_x sums to 0 over the channel), and neither
-does scaling them (so grad_x is orthogonal to x_hat).
+The backward is grad_y minus what the batch statistics take away (BatchNorm's docstring;
+docs/math/convolution.md#batch-normalisation derives it): shifting every x of a channel by
+the same amount changes no x_hat, so grad_x sums to 0 over the channel, and neither does
+scaling them, so grad_x is orthogonal to x_hat.
 """
 from __future__ import annotations
 

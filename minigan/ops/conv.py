@@ -55,12 +55,14 @@ def im2col(backend, x, kernel, stride, padding):
     side by side in memory, so the one copy (the reshape into rows) moves kW * C numbers
     at a time instead of kW. The strided view itself (Backend.windows) copies nothing.
     """
+    # BEGIN SOLUTION A6.1
     xp = backend.xp
     n, c = x.shape[:2]
     x_last = xp.permute_dims(x, (0, 2, 3, 1))                            # (N, H, W, C)
     view = backend.windows(_padded(xp, x_last, padding), kernel, stride)   # (N, Ho, Wo, kH, kW, C)
     h_out, w_out = view.shape[1], view.shape[2]
     return xp.reshape(view, (n * h_out * w_out, kernel[0] * kernel[1] * c)), (h_out, w_out)
+    # END SOLUTION
 
 
 def weight_rows(xp, w):
@@ -81,10 +83,12 @@ def col2im(xp, cols, size, stride, padding):
     (s_h, s_w), (p_h, p_w) = stride, padding
     h_out, w_out = size
     out = xp.zeros((n, h_out + 2 * p_h, w_out + 2 * p_w, c), dtype=cols.dtype)     # channels last
+    # BEGIN SOLUTION A6.2
     for i in range(k_h):
         for j in range(k_w):
             out[:, i:i + s_h * (h - 1) + 1:s_h, j:j + s_w * (w - 1) + 1:s_w, :] += cols[:, :, :, i, j, :]
     return xp.permute_dims(out[:, p_h:p_h + h_out, p_w:p_w + w_out, :], (0, 3, 1, 2))   # (N, C, Ho, Wo)
+    # END SOLUTION
 
 
 def _extra(size, kernel, stride, padding):
@@ -111,26 +115,22 @@ class Conv2d(Op):
         ctx.stride, ctx.padding = stride, padding
         ctx.output_padding = _extra(x.shape[2:], kernel, stride, padding)
         n, o = x.shape[0], w.shape[0]
-        # BEGIN SOLUTION A6.1
         cols, (h_out, w_out) = im2col(ctx.backend, x, kernel, stride, padding)   # (N Ho Wo, kH kW C)
         w_rows = weight_rows(xp, w)                                              # (O, kH kW C)
         y_rows = xp.matmul(cols, xp.matrix_transpose(w_rows))                    # (N Ho Wo, O)
         return xp.permute_dims(xp.reshape(y_rows, (n, h_out, w_out, o)), (0, 3, 1, 2))   # (N, O, Ho, Wo)
-        # END SOLUTION
 
     @staticmethod
     def backward(ctx, grad_y):
         x, w = ctx.saved
         need_x, need_w = ctx.needs_grad
         grad_x = grad_w = None
-        # BEGIN SOLUTION A6.2
         if need_x:   # the transpose of the convolution, with the same weights
             grad_x = ctx.run(ConvTranspose2d, grad_y, w, stride=ctx.stride, padding=ctx.padding,
                              output_padding=ctx.output_padding)
         if need_w:   # each weight collects the input it multiplied, times grad_y
             grad_w = ctx.run(Conv2dWeight, x, grad_y, kernel=tuple(w.shape[2:]), stride=ctx.stride,
                              padding=ctx.padding)
-        # END SOLUTION
         return grad_x, grad_w
 
 
