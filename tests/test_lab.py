@@ -587,3 +587,21 @@ def test_there_is_no_js_estimate_for_1d_data(tmp_path):
     assert lab.frames.measure()[1] is None
     lab.send_frame(measure=True)
     assert lab.frames.js_divergence(np.zeros((10, 1))) is None
+
+
+def test_a_save_on_a_full_disk_names_the_file_and_marks_the_folder_failed(tmp_path, monkeypatch):
+    from minigan.gan import checkpoint
+
+    def full(file, arrays):
+        raise OSError(28, "No space left on device")
+
+    lab, messages = make_lab(tmp_path)
+    trained(lab, 2)
+    monkeypatch.setattr(checkpoint, "write_npz", full)
+    lab.post({"cmd": "save"})
+    lab.run_commands(block=False)
+    errors = [m["message"] for m in messages if m["type"] == "error"]
+    folder = tmp_path / "runs" / "run-001"
+    assert errors == [f"save: [Errno 28] No space left on device: '{folder / 'checkpoint.npz'}'"]
+    info = json.loads((folder / "run.json").read_text())
+    assert info["state"] == "failed" and "No space left on device" in info["error"]
