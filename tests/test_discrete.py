@@ -222,3 +222,92 @@ def test_categorical_run_resumes_bit_identically(tmp_path):
         for (name, p), (_, q) in zip(a.named_parameters(), b.named_parameters()):
             npt.assert_array_equal(p.numpy(), q.numpy(), err_msg=name)
     assert uninterrupted.rng.state() == resumed.rng.state()
+
+
+# ---- values pinned against NumPy (issue 26: a Gumbel-softmax multiplying by tau trained too) ------
+def np_softmax(a):
+    e = np.exp(a - a.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@pytest.mark.parametrize("tau", [0.25, 0.5, 2.0, 3.0])
+def test_gumbel_softmax_divides_by_the_temperature(tau):
+    """softmax((theta + g) / tau): small tau sharpens, large tau flattens. A gradient check
+    cannot see (theta + g) * tau, nor can tau = 1: only the values can."""
+    theta = np.array([[0.5, -1.0, 2.0, 0.0], [1.0, 1.5, -0.5, 0.2]])
+    g = np.array([[0.1, 2.0, -0.3, 0.4], [0.0, -1.0, 1.0, 0.5]])
+    y = discrete.gumbel_softmax(minigan.tensor(theta, dtype="float64"), tau, noise=minigan.tensor(g, dtype="float64"))
+    npt.assert_allclose(y.numpy(), np_softmax((theta + g) / tau), rtol=1e-12)
+    assert y.dtype == np.float64
+    hard = discrete.gumbel_softmax(minigan.tensor(theta, dtype="float64"), tau, True, noise=minigan.tensor(g, dtype="float64"))
+    assert hard.dtype == np.float64
+    npt.assert_array_equal(hard.numpy(), np.eye(4)[np.argmax(theta + g, axis=1)])
+
+
+@pytest.mark.parametrize("shape", [(4,), (3, 4), (2, 3, 4)])
+def test_the_noise_drawn_from_rng_is_gumbel_noise_of_the_logits_shape(shape):
+    """rng given: g = gumbel_noise(K).sample(rows, rng), one row of K per row of logits."""
+    be = minigan.get_backend("numpy")
+    theta = np.random.default_rng(1).normal(size=shape)
+    y = discrete.gumbel_softmax(minigan.tensor(theta, dtype="float64"), 0.5, rng=be.random(7))
+    rows = int(np.prod(shape[:-1]))
+    g = data.gumbel_noise(shape[-1]).sample(rows, be.random(7)).astype(np.float64).reshape(shape)
+    npt.assert_allclose(y.numpy(), np_softmax((theta + g) / 0.5), rtol=1e-6)
+    assert y.shape == shape and y.dtype == np.float64
+
+
+def test_the_default_is_the_soft_sample_at_temperature_one():
+    theta, g = np.array([[0.3, -0.2, 0.1]]), np.array([[0.5, 0.0, -0.5]])
+    y = discrete.gumbel_softmax(minigan.tensor(theta, dtype="float64"), noise=minigan.tensor(g, dtype="float64"))
+    npt.assert_allclose(y.numpy(), np_softmax(theta + g), rtol=1e-12)        # soft, tau 1
+
+
+def test_noise_of_any_shape_that_broadcasts_is_taken_and_others_refused():
+    x = minigan.tensor(np.zeros((2, 3)))
+    ok = discrete.gumbel_softmax(x, noise=minigan.tensor(np.array([0.0, 1.0, 2.0])))    # (K,) against (2, K)
+    npt.assert_allclose(ok.numpy()[0], np_softmax(np.array([0.0, 1.0, 2.0])), rtol=1e-6)
+    assert discrete.gumbel_softmax(x, noise=minigan.tensor(np.zeros((5, 2, 3)))).shape == (5, 2, 3)
+    for bad in (np.zeros((2, 3)), minigan.tensor(np.float32(1.0)), minigan.tensor(np.zeros((3, 2)))):
+        with pytest.raises(ValueError, match="noise: got"):
+            discrete.gumbel_softmax(x, noise=bad)
+    with pytest.raises(TypeError, match="logits: got a ndarray"):
+        discrete.gumbel_softmax(np.zeros((2, 3)), noise=x)
+    with pytest.raises(TypeError, match="rng: got"):
+        discrete.gumbel_softmax(x, rng=minigan.get_backend("strict").random(0))
+
+
+@pytest.mark.parametrize("tau", [math.inf, -1.0, True, "1", math.nan])
+def test_a_temperature_must_be_a_positive_finite_number(tau):
+    with pytest.raises(ValueError, match="tau: got"):
+        discrete.gumbel_softmax(minigan.tensor(np.zeros((1, 2))), tau, noise=minigan.tensor(np.zeros((1, 2))))
+    with pytest.raises(ValueError, match="tau: got"):
+        discrete.CategoricalGenerator(3, "soft", tau)
+
+
+def test_the_generator_in_each_mode_is_the_function_its_docstring_says():
+    theta = np.array([0.4, -1.0, 1.2])
+    z = np.array([[1.0, 0.0, -0.5], [-1.0, 2.5, 0.0]])                     # argmax(theta + z) = 0, 1
+    for mode in discrete.MODES:
+        G = discrete.CategoricalGenerator(3, mode, 0.5, dtype="float64")
+        G.load_state_dict({"logits": theta})
+        y = G(minigan.tensor(z, dtype="float64"))
+        assert y.dtype == np.float64 and y.shape == (2, 3)
+        if mode == "soft":
+            npt.assert_allclose(y.numpy(), np_softmax((theta + z) / 0.5), rtol=1e-12)
+        else:
+            npt.assert_array_equal(y.numpy(), np.eye(3)[[0, 1]])
+        assert y.requires_grad == (mode != "sample")
+        npt.assert_allclose(G.probabilities(), np_softmax(theta), rtol=1e-12)
+        assert G.probabilities().dtype == np.float64
+    assert repr(discrete.CategoricalGenerator(2)) == "CategoricalGenerator(k=2, mode='straight_through', tau=1.0)"
+
+
+def test_the_generator_checks_k_and_takes_its_dtype_and_backend():
+    for bad in (1, 0, True, 2.0, "3"):
+        with pytest.raises(ValueError, match="k: got"):
+            discrete.CategoricalGenerator(bad)
+    strict = discrete.CategoricalGenerator(2, backend="strict")
+    assert strict.backend.name == "strict" and strict.logits.backend is strict.backend
+    assert discrete.CategoricalGenerator(4, dtype=np.float64).logits.dtype == np.float64
+    assert discrete.CategoricalGenerator(4).logits.dtype == np.float32
+    npt.assert_array_equal(discrete.CategoricalGenerator(5).logits.numpy(), np.zeros(5))

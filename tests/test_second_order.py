@@ -243,3 +243,78 @@ def test_create_graph_records_even_inside_no_grad():
     assert g.requires_grad
     (h,) = minigan.grad(g.sum(), x)
     assert h.item() == pytest.approx(18.0)
+
+
+# ---- minigan.grad's corner cases (issue 26) --------------------------------------------------------
+def test_the_same_output_twice_adds_its_seeds():
+    """grad([y, y], x, [a, b]) = (a + b) dy/dx: a second seed for one output adds to the first
+    (overwriting it gives b dy/dx, and passes every test that names each output once)."""
+    x = minigan.tensor([1.0, -2.0], requires_grad=True, dtype="float64")
+    y = x * x                                                     # dy/dx = 2x (diagonal)
+    a, b = np.array([1.0, 3.0]), np.array([0.5, -1.0])
+    (g,) = minigan.grad([y, y], x, grad_outputs=[a, b], retain_graph=True)
+    npt.assert_allclose(g.numpy(), (a + b) * 2 * x.numpy())
+    s = (x * x * x).sum()
+    (g,) = minigan.grad([s, s], x, create_graph=True)            # recorded: 2 * 3x^2, differentiable
+    npt.assert_allclose(g.numpy(), 6 * x.numpy() ** 2)
+    (h,) = minigan.grad(g.sum(), x)
+    npt.assert_allclose(h.numpy(), 12 * x.numpy())
+
+
+def test_an_output_that_is_also_an_input_gets_its_seed_back():
+    x = minigan.tensor([2.0, 5.0], requires_grad=True, dtype="float64")
+    y = x * 3.0
+    gy, gx = minigan.grad(y, [y, x], grad_outputs=np.array([1.0, -1.0]))
+    npt.assert_allclose(gy.numpy(), [1.0, -1.0])
+    npt.assert_allclose(gx.numpy(), [3.0, -3.0])
+    assert isinstance(gy, minigan.Tensor) and isinstance(gx, minigan.Tensor)
+
+
+def test_backward_adds_into_grad_across_calls_and_kinds():
+    """.grad accumulates: an array plus an array, an array plus a recorded Tensor, a Tensor
+    plus an array; backward(inputs=...) fills only the leaves named."""
+    x = minigan.tensor([1.0, 2.0], requires_grad=True, dtype="float64")
+    w = minigan.tensor([3.0, 4.0], requires_grad=True, dtype="float64")
+    (x * w).sum().backward()
+    (x * x).sum().backward()
+    npt.assert_allclose(x.grad, w.numpy() + 2 * x.numpy())        # array + array
+    (x * x * x).sum().backward(create_graph=True)                 # array + Tensor -> Tensor
+    assert isinstance(x.grad, minigan.Tensor)
+    npt.assert_allclose(x.grad.numpy(), w.numpy() + 2 * x.numpy() + 3 * x.numpy() ** 2)
+    (x * 2.0).sum().backward()                                    # Tensor + array -> array
+    npt.assert_allclose(np.asarray(x.grad.numpy() if isinstance(x.grad, minigan.Tensor) else x.grad),
+                        w.numpy() + 2 * x.numpy() + 3 * x.numpy() ** 2 + 2.0)
+    x.grad, w.grad = None, None
+    (x * w).sum().backward(inputs=[w])
+    assert x.grad is None
+    npt.assert_allclose(w.grad, x.numpy())
+    with pytest.raises(ValueError, match=r"inputs\[0\]: .*wanted a leaf"):
+        (x * w).sum().backward(inputs=[x * 1.0])
+
+
+def test_a_recorded_pass_keeps_the_graph_and_a_plain_one_frees_it():
+    x = minigan.tensor([1.5], requires_grad=True, dtype="float64")
+    y = (x * x * x).sum()
+    minigan.grad(y, x, create_graph=True)
+    (g,) = minigan.grad(y, x)                                     # create_graph kept the graph
+    assert g.item() == pytest.approx(3 * 1.5 ** 2)
+    with pytest.raises(RuntimeError, match="already freed"):
+        minigan.grad(y, x)
+    z = (x * 2.0).sum()
+    minigan.grad(z, x, create_graph=True, retain_graph=False)
+    with pytest.raises(RuntimeError, match="already freed"):
+        minigan.grad(z, x)
+
+
+def test_a_tensor_seed_is_differentiated_through_under_create_graph():
+    """A Tensor grad_outputs under create_graph stays in the graph: d/dv of grad(y, x, v) = dy/dx."""
+    x = minigan.tensor([1.0, 3.0], requires_grad=True, dtype="float64")
+    v = minigan.tensor([2.0, -1.0], requires_grad=True, dtype="float64")
+    (g,) = minigan.grad(x * x, x, grad_outputs=v, create_graph=True)   # g = 2 x v
+    npt.assert_allclose(g.numpy(), 2 * x.numpy() * v.numpy())
+    (gv,) = minigan.grad(g.sum(), v)
+    npt.assert_allclose(gv.numpy(), 2 * x.numpy())
+    (g,) = minigan.grad(x * x, x, grad_outputs=v)                 # not recorded: the seed's value only
+    assert not g.requires_grad
+    with pytest.raises(ValueError, match="backend"):
+        minigan.grad(x * x, x, grad_outputs=minigan.tensor([1.0, 1.0], backend="strict"))

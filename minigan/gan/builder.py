@@ -115,10 +115,12 @@ def resume(path: str, backend: str | None = None, changes: dict | None = None, t
     gan = build(config)
     same_optimizer = config.optimizer == saved.config.get("optimizer", config.optimizer)
     checkpoint.restore(saved, gan, optimizer_state=same_optimizer)
-    if same_optimizer and config.optimizer == "sgd" and "lr" in (changes or {}):
-        for opt in (gan.opt_G, gan.opt_D):   # SGD's velocity has the old lr inside it (parameter units):
-            ratio = config.lr / opt.lr         # rescale it, or the old lr's momentum carries on
-            opt.buffers["velocity"] = [v * ratio for v in opt.buffers["velocity"]]
+    if same_optimizer and "lr" in (changes or {}):
+        for opt in (gan.opt_G, gan.opt_D):
+            if config.optimizer == "sgd":      # SGD's velocity has the old lr inside it (parameter units):
+                ratio = config.lr / opt.lr     # rescale it, or the old lr's momentum carries on
+                opt.buffers["velocity"] = [v * ratio for v in opt.buffers["velocity"]]
+            opt.lr = config.lr                 # the restored state held the old lr (a constant lr has no schedule to reset it)
     if run_id(config) != run_id(GANConfig.from_dict(saved.config)):  # threads alone is no change of the run
         gan.configs = [*gan.configs, {"step": saved.step, "config": config.to_dict()}]
     return gan

@@ -1,0 +1,208 @@
+"""Mutation testing, one module at a time: how many planted bugs do the tests catch?
+
+A mutation tool (mutmut, https://mutmut.readthedocs.io) makes hundreds of small changes to
+one module, one at a time (``<`` for ``<=``, ``/`` for ``*``, ``+1`` for ``-1``, a default
+argument changed, a keyword dropped), and runs the tests that cover the changed function
+against each. A change no test notices ("survived") is a bug the suite would let through.
+
+    python benchmarks/mutation.py minigan/nn/discrete.py            # the score, and each survivor's diff
+    python benchmarks/mutation.py minigan/gan/builder.py --children 1
+    python benchmarks/mutation.py --list                            # the modules and the tests that cover them
+
+It never touches the checkout: the tracked and untracked (not ignored) files are copied to a
+private folder (``--workdir``, default a new temporary one), setup.cfg's ``[mutmut]``
+section there is set to this module and its tests, and mutmut runs there (niced, with the
+hypothesis profile ``ci``). The score is
+
+    killed / (mutants - equivalent)     killed: a test failed or timed out
+
+where ``EQUIVALENT`` below lists the survivors judged to be the same program (each with the
+mutated line, so an entry that no longer matches is reported instead of excused).
+Error messages are not mutated (setup.cfg's ``do_not_mutate_patterns``): the tests match the
+start of each (the argument's name and "got"); the rest is prose. Not run in CI: a module
+takes 5 to 30 minutes on two cores. docs/contributing.md says when to run it.
+"""
+from __future__ import annotations
+
+import argparse
+import configparser
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TARGET = 0.90   # the share of non-equivalent mutants the tests must kill (issue 26)
+
+# module -> the smallest set of test files that covers it, as pytest arguments (mutmut runs,
+# for each mutant, only those of these tests that call the mutated function)
+OPS_TESTS = ["tests/test_ops.py", "tests/test_softmax.py", "tests/test_second_order.py"]
+MODULES = {
+    "minigan/autograd.py": ["tests/test_autograd.py", "tests/test_second_order.py"],
+    "minigan/backprop.py": ["tests/test_autograd.py", "tests/test_second_order.py"],
+    "minigan/ops/arithmetic.py": OPS_TESTS,
+    "minigan/ops/elementwise.py": OPS_TESTS,
+    "minigan/ops/reductions.py": OPS_TESTS,
+    "minigan/ops/shapes.py": OPS_TESTS,
+    "minigan/ops/softmax.py": OPS_TESTS,
+    "minigan/losses/minimax.py": ["tests/test_losses.py", "tests/test_gan_losses.py"],
+    "minigan/losses/forms.py": ["tests/test_losses.py", "tests/test_gan_losses.py"],
+    "minigan/losses/penalties.py": ["tests/test_penalties.py"],
+    "minigan/variants/semi_supervised.py": ["tests/test_semi_supervised.py"],
+    # without the three tests that share a 750-step training (5 s per mutant); the replayed
+    # steps pin what they check
+    "minigan/variants/conditional.py": ["tests/test_conditional.py", "-k", "not (rows_follow_the_requested_class or "
+                                        "generate_is_seeded_and_checks_labels or class_agreement_counts_what_the)"],
+    "minigan/nn/discrete.py": ["tests/test_discrete.py"],
+    "minigan/gan/config.py": ["tests/test_recipes.py", "tests/test_gan.py"],
+    "minigan/gan/builder.py": ["tests/test_builder.py", "tests/test_recipes.py"],
+    "minigan/runs/resume.py": ["tests/test_resume_plan.py"],
+    "minigan/gan/checkpoint.py": ["tests/test_checkpoint.py", "tests/test_resume_rollback.py"],
+    "minigan/assignments/checks.py": ["tests/test_assignments.py", "tests/test_grader_attacks.py"],
+}
+
+# Survivors judged equivalent: (module, mutated line as mutmut writes it, stripped) -> why.
+# The program with the mutant computes the same thing as without it, for every input the
+# module accepts; a test cannot tell them apart.
+SS = "minigan/variants/semi_supervised.py"
+EQUIVALENT = {
+    (SS, "return ((logits - c).exp().sum(axis=1, keepdims=True).log() + c).reshape(-2)   # (m,)"):
+        "reshape reads any negative size as 'the rest' on NumPy and array-api-strict: (m, 1) -> (m,) either way",
+    (SS, "return -(ops.log_softmax(logits, ) * onehot).sum(axis=1).mean()"):
+        "log_softmax's default axis is -1, which is axis 1 for the (m, K) logits the loss takes",
+    (SS, "x = x + Tensor(self.rng.normal(x.shape, std=self.input_noise, dtype=None), x.backend)"):
+        "dtype None is the backend's default float, the dtype of every Classifier's input (its layers refuse others)",
+    (SS, "return optim.Adam(params, lr=lr, )"):
+        "Adam's default betas are (0.5, 0.999), the ones make_optimizer names",
+}
+
+DETECTED = ("killed", "timeout", "segfault", "caught by type check")
+
+
+def copy_tree(workdir: Path) -> None:
+    """The checkout's tracked and untracked-but-not-ignored files, copied to ``workdir``."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, check=True,
+                            capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = REPO / name
+        if source.is_file():
+            (workdir / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, workdir / name)
+
+
+def configure(workdir: Path, module: str, tests: list) -> None:
+    """setup.cfg's [mutmut] section in the copy: mutate ``module`` only, run ``tests`` only."""
+    config = configparser.RawConfigParser()
+    config.read(workdir / "setup.cfg")
+    if not config.has_section("mutmut"):
+        config.add_section("mutmut")
+    config.set("mutmut", "only_mutate", module)
+    config.set("mutmut", "pytest_add_cli_args_test_selection", "\n" + "\n".join(tests))
+    with open(workdir / "setup.cfg", "w") as f:
+        config.write(f)
+
+
+def mutmut(workdir: Path, *args, capture=True) -> str:
+    executable = Path(sys.executable).with_name("mutmut")
+    env = {**os.environ, "HYPOTHESIS_PROFILE": "ci", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    command = ["nice", "-n", "10", str(executable if executable.exists() else "mutmut"), *args]
+    done = subprocess.run(command, cwd=workdir, env=env, text=True, capture_output=capture)
+    if done.returncode != 0 and capture:
+        raise SystemExit(f"mutmut {' '.join(args)} failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return done.stdout if capture else ""
+
+
+# mutmut's own show command, for many mutants in one process (one `mutmut show` each takes seconds)
+SHOW = """
+import json, sys
+from mutmut.__main__ import find_mutant, get_diff_for_mutant
+print(json.dumps({name: get_diff_for_mutant(name, path=find_mutant(name).path) for name in sys.argv[1:]}))
+"""
+
+
+def diffs_of(workdir: Path, names: list) -> dict:
+    """{mutant: its diff} for ``names``."""
+    if not names:
+        return {}
+    done = subprocess.run([sys.executable, "-c", SHOW, *names], cwd=workdir, text=True, capture_output=True)
+    if done.returncode != 0:   # another mutmut version: its command, one mutant at a time
+        return {name: mutmut(workdir, "show", name) for name in names}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def mutated_line(diff: str) -> str:
+    """The first added line of a mutant's diff, stripped (what EQUIVALENT keys on)."""
+    for line in diff.splitlines():
+        if line.startswith("+") and not line.startswith("+++"):
+            return line[1:].strip()
+    return ""
+
+
+def score(workdir: Path, module: str, show: bool) -> float:
+    statuses = {}
+    for line in mutmut(workdir, "results", "--all", "true").splitlines():
+        name, _, status = line.strip().rpartition(": ")
+        if name:
+            statuses[name] = status
+    detected = [n for n, s in statuses.items() if s in DETECTED]
+    missed = [n for n, s in statuses.items() if s not in DETECTED]
+    equivalent, survivors = [], []
+    diffs = diffs_of(workdir, missed)
+    for name in missed:
+        diff = diffs[name]
+        reason = EQUIVALENT.get((module, mutated_line(diff)))
+        (equivalent if reason else survivors).append((name, statuses[name], diff, reason))
+    counted = len(statuses) - len(equivalent)
+    value = len(detected) / counted if counted else 1.0
+    print(f"{module}: {len(detected)} of {counted} mutants killed ({100 * value:.1f}%; target {100 * TARGET:.0f}%), "
+          f"{len(survivors)} survived, {len(equivalent)} equivalent, {len(statuses)} made")
+    for name, status, diff, reason in equivalent:
+        print(f"  equivalent: {name}: {mutated_line(diff)}\n      why: {reason}")
+    for name, status, diff, _ in survivors:
+        print(f"  {status}: {name}" + ("\n" + indent(diff) if show else f": {mutated_line(diff)}"))
+    return value
+
+
+def indent(text: str) -> str:
+    return "\n".join("      " + line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("module", nargs="?", help="a file under minigan/ (see --list)")
+    parser.add_argument("--tests", nargs="+", help="test files to run instead of the module's own (MODULES)")
+    parser.add_argument("--workdir", help="the private copy to run in (default: a new temporary folder); "
+                                          "one that holds a copy already is used as it is, with mutmut's results so far")
+    parser.add_argument("--children", type=int, default=1, help="mutants tested at once (default 1)")
+    parser.add_argument("--show", action="store_true", help="print each survivor's whole diff")
+    parser.add_argument("--list", action="store_true", help="list the modules and their tests, and stop")
+    args = parser.parse_args(argv)
+    if args.list or not args.module:
+        for module, tests in MODULES.items():
+            print(f"{module:40s} {' '.join(tests)}")
+        return 0
+    module = args.module
+    tests = args.tests or MODULES.get(module)
+    if not (REPO / module).is_file() or not module.startswith("minigan/") or not module.endswith(".py"):
+        parser.error(f"module: got {module!r}, wanted a file minigan/....py of this checkout")
+    if not tests:
+        parser.error(f"--tests: {module} has no tests listed in MODULES; name them with --tests")
+    workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="minigan-mutation-"))
+    if workdir.resolve() == REPO.resolve() or REPO.resolve() in workdir.resolve().parents:
+        parser.error(f"--workdir: got {workdir}, wanted a folder outside the checkout (mutmut rewrites files)")
+    if not (workdir / "setup.cfg").exists():   # else reused as it is (e.g. with older tests, for a baseline)
+        workdir.mkdir(parents=True, exist_ok=True)
+        copy_tree(workdir)
+    configure(workdir, module, tests)
+    print(f"mutmut on {module} against {' '.join(tests)} in {workdir}", flush=True)
+    mutmut(workdir, "run", "--max-children", str(args.children), capture=False)
+    value = score(workdir, module, args.show)
+    return 0 if value >= TARGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
