@@ -31,17 +31,29 @@ class InProcess:
         return self.change(probe, result) if self.change else result
 
 
-def scaled(value, factor):
-    """Every float (array or number) in a reply multiplied by ``factor``; the rest as it was."""
+def scaled(value, factor, field=None, path=()):
+    """Every float (array or number) in a reply multiplied by ``factor``, or only those of one
+    ``field`` (the dict keys on the way to it, e.g. ("buffers", "velocity")); the rest as it was."""
     if isinstance(value, dict):
-        return {k: scaled(v, factor) for k, v in value.items()}
+        return {k: scaled(v, factor, field, path + (k,)) for k, v in value.items()}
     if isinstance(value, list):
-        return [scaled(v, factor) for v in value]
-    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
-        return value * factor
-    if isinstance(value, float):
-        return value * factor
+        return [scaled(v, factor, field, path) for v in value]
+    if (isinstance(value, np.ndarray) and value.dtype.kind == "f") or isinstance(value, float):
+        if field is not None and path != field:
+            return value
+        return value * factor if np.any(value) else value + (factor - 1)   # all zeros: off by factor - 1
     return value
+
+
+def fields(value, path=()) -> set:
+    """The fields of a reply that hold floats (see ``scaled``)."""
+    if isinstance(value, dict):
+        return set().union(*(fields(v, path + (k,)) for k, v in value.items()))
+    if isinstance(value, list):
+        return set().union(*(fields(v, path) for v in value))
+    if (isinstance(value, np.ndarray) and value.dtype.kind == "f") or isinstance(value, float):
+        return {path}
+    return set()
 
 
 PARTS = {p.id: p for a in ASSIGNMENTS.values() for p in a.parts}
@@ -50,8 +62,14 @@ PARTS = {p.id: p for a in ASSIGNMENTS.values() for p in a.parts}
 # (A1.4, A1.5, A1.7 are judged by finite differences only, at rtol 1e-3.)
 OFF = {"A1.1": 1e-8, "A1.2": 1e-8, "A1.3": 1e-8, "A1.4": 1e-2, "A1.5": 1e-2, "A1.6": 1e-2, "A1.7": 1e-2,
        "A1.8": 1e-8, "A2.1": 1e-4, "A2.2": 1e-5, "A2.3": 1e-5, "A2.4": 1e-5, "A2.5": 1e-3, "A2.6": 1e-3,
-       "A3.1": 1e-3, "A3.2": 1e-3, "A5.1": 1e-7, "A5.2": 1e-7}
-SLOW = {"A4.1", "A4.2"}   # they train GANs: tested in full runs, and A4.2's findings below
+       "A3.1": 1e-3, "A3.2": 1e-3, "A5.1": 1e-6, "A5.2": {("grads",): 1e-2, "default": 1e-7}}
+# (A5.2's first derivative, "grads", is judged by finite differences; its second-order fields tightly.)
+
+
+def off(part, field) -> float:
+    value = {**OFF, **SLOW}[part]
+    return value.get(field, value["default"]) if isinstance(value, dict) else value
+SLOW = {"A4.1": 1e-5, "A4.2": 1e-5}   # they train GANs: in the full run (and A4.2's findings below)
 
 
 @pytest.fixture(autouse=True)
@@ -108,13 +126,54 @@ def test_a_missing_gradient_is_excused_only_where_every_wanted_entry_is_zero():
 
 
 # ---- every check: the key passes, numbers off by ten tolerances fail -------------------------------
-@pytest.mark.parametrize("part", sorted(OFF))
-def test_each_check_passes_the_key_and_refuses_numbers_just_outside_its_tolerance(part):
+def _each_field_refused(part):
+    """The key passes; then each field of the replies, alone, off by OFF[part], fails: so no one
+    comparison's tolerance can be loosened 1000 times unnoticed."""
+    check, seen = load_check(PARTS[part].check), set()
+
+    def record(probe, result):
+        seen.update(fields(result))
+        return result
+    assert isinstance(check(InProcess(record)), str)
+    assert seen, part
+    for field in sorted(seen):
+        with pytest.raises(CheckFailed) as refused:
+            check(InProcess(lambda probe, result: scaled(result, 1 + off(part, field), field)))
+        assert type(refused.value) is CheckFailed or part in FLOAT32_PARTS, field   # not partial credit
+
+
+FLOAT32_PARTS = ("A1.6", "A2.2", "A2.3", "A2.4")
+SLOW_FIELDS = ("A1.8",)   # six graphs, a few seconds each
+
+
+@pytest.mark.parametrize("part", sorted(set(OFF) - set(SLOW_FIELDS)))
+def test_each_check_passes_the_key_and_refuses_each_number_just_outside_its_tolerance(part):
+    _each_field_refused(part)
+
+
+@pytest.mark.full
+@pytest.mark.parametrize("part", [*SLOW_FIELDS, *sorted(SLOW)])
+def test_each_check_refuses_each_number_just_outside_its_tolerance_slow(part):
+    _each_field_refused(part)
+
+
+@pytest.mark.parametrize("part", ["A2.2", "A2.3", "A2.4"])
+def test_the_losses_small_cases_keep_their_own_tolerance(part):
+    """Off by 1e-5 on the small batches only (the large and float32 ones right): the closed-form
+    comparison there (rtol 1e-6) must refuse it on its own."""
+    def small_off(probe, result):
+        grads = result.get("grads") if isinstance(result, dict) else None
+        return scaled(result, 1 + 1e-5) if grads and max(np.size(g) for g in grads) < 1000 else result
+    with pytest.raises(CheckFailed, match="d loss / d"):
+        load_check(PARTS[part].check)(InProcess(small_off))
+
+
+@pytest.mark.parametrize("part", SLOW_FIELDS)
+def test_each_check_passes_the_key_and_refuses_all_numbers_just_outside_its_tolerance(part):
     check = load_check(PARTS[part].check)
     assert isinstance(check(InProcess()), str)
-    with pytest.raises(CheckFailed) as refused:
-        check(InProcess(lambda probe, result: scaled(result, 1 + OFF[part])))
-    assert type(refused.value) is CheckFailed or part == "A1.6"   # not partial credit (A1.6: float32 first)
+    with pytest.raises(CheckFailed):
+        check(InProcess(lambda probe, result: scaled(result, 1 + off(part, None))))
 
 
 @pytest.mark.parametrize("part", ["A1.6", "A2.2", "A2.3", "A2.4"])
@@ -266,4 +325,4 @@ def test_a51_excuses_the_last_bias_which_the_penalty_does_not_depend_on():
 
 
 def test_every_part_is_tested_here():
-    assert set(OFF) | SLOW == set(PARTS)
+    assert set(OFF) | set(SLOW) == set(PARTS)
