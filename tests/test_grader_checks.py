@@ -62,7 +62,8 @@ PARTS = {p.id: p for a in ASSIGNMENTS.values() for p in a.parts}
 # (A1.4, A1.5, A1.7 are judged by finite differences only, at rtol 1e-3.)
 OFF = {"A1.1": 1e-8, "A1.2": 1e-8, "A1.3": 1e-8, "A1.4": 1e-2, "A1.5": 1e-2, "A1.6": 1e-2, "A1.7": 1e-2,
        "A1.8": 1e-8, "A2.1": 1e-4, "A2.2": 1e-5, "A2.3": 1e-5, "A2.4": 1e-5, "A2.5": 1e-3, "A2.6": 1e-3,
-       "A3.1": 1e-3, "A3.2": 1e-3, "A5.1": 1e-6, "A5.2": {("grads",): 1e-2, "default": 1e-7}}
+       "A3.1": 1e-3, "A3.2": 1e-3, "A5.1": 1e-6, "A5.2": {("grads",): 1e-2, "default": 1e-7},
+       "A6.1": 1e-8, "A6.2": 1e-8, "A6.3": 1e-8}
 # (A5.2's first derivative, "grads", is judged by finite differences; its second-order fields tightly.)
 
 
