@@ -311,3 +311,18 @@ def test_at_most_one_layers_columns_exist_at_a_time(monkeypatch):
     x = minigan.tensor(np.random.default_rng(7).normal(size=(4, 3, 8, 8)), requires_grad=True, dtype="float32")
     D(x).sum().backward()
     assert len(made) == 4   # two layers: forward, and grad_w in the backward
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_backend_windows_are_the_strided_windows(backend):
+    """Backend.windows: windows[n, p, q, i, j, c] = x[n, s p + i, s q + j, c]; on NumPy a view, no copy."""
+    be = minigan.get_backend(backend)
+    host = np.random.default_rng(8).normal(size=(2, 7, 6, 3))           # (N, H, W, C)
+    view = be.windows(be.asarray(host), (3, 2), (2, 3))
+    assert tuple(view.shape) == (2, 3, 2, 3, 2, 3)
+    got = be.to_host(view)
+    for n, p, q, i, j, c in np.ndindex(got.shape):
+        assert got[n, p, q, i, j, c] == host[n, 2 * p + i, 3 * q + j, c]
+    if backend == "numpy":
+        x = be.asarray(host)
+        assert np.shares_memory(be.windows(x, (3, 2), (2, 3)), x)
