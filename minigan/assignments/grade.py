@@ -254,7 +254,7 @@ def grade(name: str, path=None, parts=None, time_limit: float | None = None, lim
     with tamper.no_bytecode(), processes.subreaper():
         for part in todo:
             load_check(part.check)  # every check imported before any student code runs
-        before = tamper.fingerprint(tamper.watched_files(own))
+        before = tamper.fingerprint(tamper.watched_files(own), own)
         for part in todo:
             rows.append(run_part(part, root, limit, limits, sandboxed))
             before = tamper.check(before, own, part.id)
