@@ -168,3 +168,54 @@ def test_the_recipe_is_the_measured_one():
     assert conditional.RECIPE == {"steps": 2000, "m": 64, "lr": 1e-3, "noise_dim": 16, "g_hidden": (256, 256),
                                   "d_hidden": (256, 256)}
     assert conditional.CLASSES == 10
+
+
+def test_g_then_d_are_mlps_drawn_from_the_seeds_generator():
+    """G: [z, onehot] -> ReLU layers -> tanh; D: [x, onehot] -> LeakyReLU layers -> one logit;
+    G's weights drawn first, then D's, from backend.random(seed) (seed 0 by default)."""
+    model, _, _ = small_model()
+    rng = F32.random(0)
+    G = minigan.nn.MLP([3 + 10, 16, DIM], "relu", "tanh", rng=rng)
+    D = minigan.nn.MLP([DIM + 10, 16, 1], "leaky_relu", rng=rng)
+    x = t32(np.random.default_rng(3).normal(size=(5, 13)) * 3)
+    np.testing.assert_array_equal(model.G(x).numpy(), G(x).numpy())
+    xd = t32(np.random.default_rng(4).normal(size=(5, DIM + 10)) * 3)
+    np.testing.assert_array_equal(model.D(xd).numpy(), D(xd).numpy())
+    assert model.rng.state() == rng.state()
+    again = conditional.ConditionalGAN(np.zeros((3, DIM)), [0, 1, 2], m=2, noise_dim=3, g_hidden=(16,), d_hidden=(16,))
+    first = [p.numpy() for p in again.G.parameters()]
+    seeded = conditional.ConditionalGAN(np.zeros((3, DIM)), [0, 1, 2], seed=0, m=2, noise_dim=3, g_hidden=(16,),
+                                        d_hidden=(16,))
+    for a, b in zip(first, [p.numpy() for p in seeded.G.parameters()]):
+        np.testing.assert_array_equal(a, b)                        # the default seed is 0
+
+
+def test_the_backend_asked_for_holds_everything():
+    model = conditional.ConditionalGAN(np.zeros((4, DIM)), np.array([0.0, 1.0, 2.0, 3.0]), backend="strict", m=2,
+                                       noise_dim=3, g_hidden=(8,), d_hidden=(8,))
+    assert model.backend.name == "strict" and model.G.backend is model.backend and model.D.backend is model.backend
+    model.train_step()                                             # float labels (read from a file) are classes
+    assert model.generate([1.0, 2.0]).shape == (2, DIM)
+
+
+def test_generate_defaults_to_seed_0_and_takes_one_label():
+    model, _, _ = small_model()
+    np.testing.assert_array_equal(model.generate([1, 2]), model.generate([1, 2], seed=0))
+    assert model.generate([3]).shape == (1, DIM)
+
+
+class Recording:
+    """A judge that keeps the images it was shown and calls them all class 0."""
+
+    def predict(self, images):
+        self.images = images
+        return np.zeros(len(images), dtype=np.int64)
+
+
+def test_class_agreement_judges_n_rows_generated_from_its_seed():
+    model, _, _ = small_model()
+    judge = Recording()
+    conditional.class_agreement(model, judge, n=50, seed=3)
+    np.testing.assert_array_equal(judge.images, model.generate(conditional.requested_classes(50), seed=3))
+    conditional.class_agreement(model, judge)
+    np.testing.assert_array_equal(judge.images, model.generate(conditional.requested_classes(1000), seed=0))

@@ -121,3 +121,49 @@ def test_penalties_check_their_inputs():
         losses.gradient_penalty(D, x, x, host(np.zeros(3)))
     with pytest.raises(ValueError, match=r"fake: got shape \(2, 2\), wanted real's shape \(3, 2\)"):
         losses.gradient_penalty(D, x, host(np.zeros((2, 2))), host(np.zeros((3, 1))))
+
+
+# ---- detaching: a penalty is a loss on D alone (issue 26) ---------------------------------------
+def test_the_penalties_reach_d_only_and_leave_their_inputs_alone():
+    """The points are constants: G (behind the fakes), real points and eps that require grad
+    get no gradient from a penalty, the caller's tensors are not turned into leaves that
+    require grad, and D's parameters do get one. Without the detaching, R2 on G(z) would
+    send its gradient into G, and GP's into eps."""
+    rng = np.random.default_rng(4)
+    D_params = parameters(rng)
+    D = tanh_mlp(*D_params)
+    G_params = [host(rng.normal(size=(2, 2)), requires_grad=True)]
+    z = host(rng.normal(size=(5, 2)))
+    real = host(rng.normal(size=(5, 2)), requires_grad=True)
+    eps = host(rng.uniform(size=(5, 1)), requires_grad=True)
+    plain = host(rng.normal(size=(5, 2)))
+    for name, penalty in (("r1", lambda fake: losses.r1_penalty(D, real)),
+                          ("r2", lambda fake: losses.r1_penalty(D, fake)),
+                          ("gp", lambda fake: losses.gradient_penalty(D, real, fake, eps))):
+        for p in (*D_params, *G_params, real, eps):
+            p.grad = None
+        fake = z @ G_params[0]                                         # G(z): in G's graph
+        penalty(fake).backward()
+        assert G_params[0].grad is None and real.grad is None and eps.grad is None, name
+        assert all(p.grad is not None and np.abs(p.grad).max() > 0 for p in D_params[:3]), name
+    losses.r1_penalty(D, plain)
+    losses.gradient_penalty(D, plain, plain, host(np.full((5, 1), 0.5)))
+    assert not plain.requires_grad and plain.is_leaf
+
+
+def test_r1_on_images_is_the_penalty_on_their_rows():
+    """Images (m, C, H, W) are taken as rows (m, C*H*W) and given to D in their own shape."""
+    rng = np.random.default_rng(5)
+    W = host(rng.normal(size=(12, 1)) * 0.5, requires_grad=True)
+    images = host(rng.normal(size=(3, 3, 2, 2)))
+    seen = []
+
+    def D(x):
+        seen.append(x.shape)
+        return ops.tanh(x.reshape(x.shape[0], -1) @ W)
+
+    r1 = losses.r1_penalty(D, images)
+    rows = images.detach().reshape(3, 12).requires_grad_()
+    (g,) = minigan.grad(ops.tanh(rows @ W).sum(), rows)
+    assert r1.item() == pytest.approx(float(np.mean(np.sum(g.numpy() ** 2, axis=1))), rel=1e-12)
+    assert seen == [(3, 3, 2, 2)]
