@@ -419,6 +419,11 @@ def test_bytecode_in_the_copy_never_runs(mode, tmp_path):
     solved.symlink_to(SOURCE_ROOT / "minigan" / "ops" / "elementwise.py")
     report = grade("A1", copy, parts=["A1.4"], sandbox_name=mode)
     assert report["score"] == 0 and report["parts"][0]["status"] == "error", report["parts"]
+    linked = tmp_path / "linked"  # and a copy whose whole minigan/ is a link to the key is refused
+    linked.mkdir()
+    (linked / "minigan").symlink_to(SOURCE_ROOT / "minigan", target_is_directory=True)
+    row = grade("A1", linked, parts=["A1.4"], sandbox_name=mode)["parts"][0]
+    assert row["points"] == 0 and row["feedback"] == "the copy's minigan/ is a symbolic link, not the student's own folder"
 
 
 def _grader_copy(tmp_path):

@@ -128,6 +128,8 @@ def snapshot(copy: Path, into: Path) -> Path:
     bytecode, a compiled extension or any other file stays behind, so the code that runs is
     the code in the copy's ``.py`` files. CopyRefused if they hold more than SNAPSHOT_BYTES.
     """
+    if os.path.islink(copy / "minigan"):  # os.walk would follow it: to the solution key, say
+        raise CopyRefused("the copy's minigan/ is a symbolic link, not the student's own folder")
     total = 0
     into.mkdir(mode=0o755)
     for folder, subfolders, files in os.walk(copy / "minigan"):  # os.walk does not follow links
