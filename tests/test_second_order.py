@@ -97,11 +97,26 @@ def mlp(backend, activation="tanh", sizes=(3, 5, 4, 1)):
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "leaky_relu"])
 def test_mlp_second_derivatives(backend, activation):
+    """Second derivatives of an MLP by its input and by every weight and bias: the check
+    perturbs the tensors it passes in, so the forward must use them (D's own Linear layers,
+    their weights swapped for the passed tensors), not D's stored parameters."""
     D = mlp(backend, activation)
     x = minigan.tensor(np.random.default_rng(2).normal(size=(4, 3)), requires_grad=True, backend=backend,
                        dtype="float64")
-    params = list(D.parameters())
-    minigan.gradgradcheck(lambda x, *ps: D(x), [x] + params, directions=3)
+    linears = [layer for layer in D.layers if isinstance(layer, nn.Linear)]
+    stored = [(layer.weight, layer.bias) for layer in linears]
+
+    def forward(x, *params):
+        for layer, (w, b) in zip(linears, zip(params[0::2], params[1::2])):
+            layer.weight, layer.bias = w, b
+        try:
+            return D(x)
+        finally:
+            for layer, (w, b) in zip(linears, stored):
+                layer.weight, layer.bias = w, b
+
+    params = [leaf for pair in stored for leaf in leaves([p.numpy() for p in pair], backend, "float64")]
+    minigan.gradgradcheck(forward, [x] + params, directions=3)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
