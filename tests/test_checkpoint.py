@@ -5,7 +5,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from minigan import gan
+import minigan
+from minigan import data, gan, nn, optim
 
 from minigan.gan import checkpoint
 from minigan.gan.callbacks import Callback, Checkpoint
@@ -358,3 +359,20 @@ def test_members_nobody_asked_for_are_never_read(tmp_path, good_file):
     finally:
         tracemalloc.stop()
     assert resumed.step == 2 and peak < 8 << 20
+
+
+def test_a_gan_built_by_hand_saves_and_loads_into_another_built_the_same_way(tmp_path):
+    """No build(), so no run id: checkpoint.load is the way (gan.resume needs a config)."""
+    def make():
+        rng = minigan.get_backend("numpy").random(0)
+        G, D = nn.MLP([2, 8, 2], rng=rng), nn.MLP([2, 8, 1], rng=rng)
+        return gan.GAN(G, D, data.ring(), data.normal_noise(2), optim.Adam(G.parameters()),
+                       optim.Adam(D.parameters()), rng=rng)
+    model = make()
+    model.train(3)
+    path = checkpoint.save(tmp_path / "hand.npz", model)
+    other = make()
+    checkpoint.load(path, other)
+    assert other.step == 3 and np.array_equal(other.generate(20), model.generate(20))
+    with pytest.raises(checkpoint.CheckpointError, match="holds no config"):
+        gan.resume(path)

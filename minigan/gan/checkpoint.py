@@ -216,7 +216,8 @@ def _check_meaning(path, step: int, config, run, rng) -> None:
         raise CheckpointError(f"checkpoint {path}: rng is {type(rng).__name__}, wanted a generator state (an object)")
     if run == {}:
         return                                       # version 1: build's run id stands in
-    if not isinstance(run, dict) or not isinstance(run.get("run_id"), str) or not isinstance(run.get("configs"), list):
+    if not isinstance(run, dict) or not isinstance(run.get("run_id"), (str, type(None))) \
+            or not isinstance(run.get("configs"), list):   # run_id None: a GAN built by hand, not by build()
         raise CheckpointError(f"checkpoint {path}: run is not an object with a run_id and a list of configs")
     for entry in run["configs"]:
         at = entry.get("step") if isinstance(entry, dict) else None
