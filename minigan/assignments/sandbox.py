@@ -273,7 +273,8 @@ class StudentProcess:
     def receive(self, timeout: float, max_elements: int = wire.MAX_ELEMENTS):
         """One reply, read within ``timeout`` seconds; StudentTimeout, StudentDied or WireError if not."""
         try:
-            return wire.decode(wire.receive_within(self.process.stdout.fileno(), timeout), max_elements)
+            limit = min(wire.MAX_BYTES, 16 * max_elements + 2**20)  # complex128 is 16 bytes, plus headers and JSON
+            return wire.decode(wire.receive_within(self.process.stdout.fileno(), timeout, limit), max_elements)
         except TimeoutError:
             raise StudentTimeout() from None
         except EOFError:

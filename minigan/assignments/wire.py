@@ -197,25 +197,31 @@ def send_within(fd: int, data: bytes, timeout: float) -> None:
                 continue
 
 
-def receive_within(fd: int, timeout: float) -> bytes:
+def receive_within(fd: int, timeout: float, limit: int = MAX_BYTES) -> bytes:
     """Read one frame's npz bytes from a pipe within ``timeout`` seconds.
 
     TimeoutError if it does not come in time, EOFError if the pipe ends first, WireError if
-    its length is over MAX_BYTES (before reading any of it).
+    its length is over ``limit`` (before reading any of it).
     """
-    data, wanted, deadline = bytearray(), 8, time.monotonic() + timeout
+    header, deadline = b"", time.monotonic() + timeout
     with selectors.DefaultSelector() as selector:
         selector.register(fd, selectors.EVENT_READ)
-        while len(data) < wanted:
+
+        def read(n: int) -> bytes:
             if not selector.select(max(0.0, deadline - time.monotonic())):
                 raise TimeoutError("no whole message within the time limit")
-            chunk = os.read(fd, min(wanted - len(data), 2**20))
+            chunk = os.read(fd, min(n, 2**20))
             if not chunk:
                 raise EOFError("the pipe ended")
-            data += chunk
-            if wanted == 8 and len(data) == 8:
-                (size,) = struct.unpack(">Q", bytes(data))
-                if size > MAX_BYTES:
-                    raise WireError(f"a message of {size} bytes, over the limit of {MAX_BYTES}")
-                wanted += size
-    return bytes(data[8:])
+            return chunk
+
+        while len(header) < 8:
+            header += read(8 - len(header))
+        (size,) = struct.unpack(">Q", header)
+        if size > limit:
+            raise WireError(f"a message of {size} bytes, over the limit of {limit}")
+        chunks, got = [], 0
+        while got < size:
+            chunks.append(read(size - got))
+            got += len(chunks[-1])
+    return b"".join(chunks)  # the message's bytes, held once
