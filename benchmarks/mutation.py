@@ -70,6 +70,7 @@ MODULES = {
 # module accepts; a test cannot tell them apart.
 SS = "minigan/variants/semi_supervised.py"
 CONDITIONAL = "minigan/variants/conditional.py"
+DISCRETE = "minigan/nn/discrete.py"
 EQUIVALENT = {
     (SS, "return ((logits - c).exp().sum(axis=1, keepdims=True).log() + c).reshape(-2)   # (m,)"):
         "reshape reads any negative size as 'the rest' on NumPy and array-api-strict: (m, 1) -> (m,) either way",
@@ -85,6 +86,24 @@ EQUIVALENT = {
         "take's default axis is None, the same as axis 0 for the 1-D labels",
     (CONDITIONAL, "return np.repeat(np.arange(classes), n / classes)"):
         "np.repeat casts a float count down to an int: n / classes repeats as often as n // classes",
+    (DISCRETE, "rows = int(np.prod(logits.shape[:-1])) if (logits.ndim > 1) or True else 1"):
+        "for 1-D logits np.prod of the empty shape[:-1] is 1.0, the else branch's 1",
+    (DISCRETE, "rows = int(np.prod(logits.shape[:-1])) if logits.ndim >= 1 else 1"):
+        "for 1-D logits np.prod of the empty shape[:-1] is 1.0, the else branch's 1; logits are never 0-d here",
+    (DISCRETE, "y_soft = ops.softmax((logits + noise) / tau, )                              # (..., K)"):
+        "softmax's default axis is -1, the one named",
+    (DISCRETE, "y_hard = ops.one_hot(ops.argmax(y_soft), y_soft.shape[-1], dtype=None)     # no graph"):
+        "one_hot's default float holds 0 and 1 exactly, and y_hard - y_soft + y_soft takes y_soft's wider dtype",
+    (DISCRETE, "y_hard = ops.one_hot(ops.argmax(y_soft), y_soft.shape[-1], )     # no graph"):
+        "one_hot's default float holds 0 and 1 exactly, and y_hard - y_soft + y_soft takes y_soft's wider dtype",
+    (DISCRETE, "self.logits = nn.Parameter(self.backend.xp.zeros((k,), dtype=dtype), None)   # theta, (K,)"):
+        "a Parameter given no backend takes the backend of its array, made by self.backend",
+    (DISCRETE, "self.logits = nn.Parameter(self.backend.xp.zeros((k,), dtype=dtype), )   # theta, (K,)"):
+        "a Parameter given no backend takes the backend of its array, made by self.backend",
+    (DISCRETE, "return ops.softmax(self.logits, axis=-1).numpy().astype(None)"):
+        "NumPy's astype(None) is astype(float64)",
+    (DISCRETE, "return ops.softmax(self.logits, ).numpy().astype(np.float64)"):
+        "softmax's default axis is -1, the one named",
 }
 
 DETECTED = ("killed", "timeout", "segfault", "caught by type check")
@@ -187,6 +206,7 @@ def main(argv=None) -> int:
     parser.add_argument("--children", type=int, default=1, help="mutants tested at once (default 1)")
     parser.add_argument("--show", action="store_true", help="print each survivor's whole diff")
     parser.add_argument("--list", action="store_true", help="list the modules and their tests, and stop")
+    parser.add_argument("--score-only", action="store_true", help="score the results already in --workdir, run nothing")
     args = parser.parse_args(argv)
     if args.list or not args.module:
         for module, tests in MODULES.items():
@@ -206,7 +226,8 @@ def main(argv=None) -> int:
         copy_tree(workdir)
     configure(workdir, module, tests)
     print(f"mutmut on {module} against {' '.join(tests)} in {workdir}", flush=True)
-    mutmut(workdir, "run", "--max-children", str(args.children), capture=False)
+    if not args.score_only:
+        mutmut(workdir, "run", "--max-children", str(args.children), capture=False)
     value = score(workdir, module, args.show)
     return 0 if value >= TARGET else 1
 

@@ -311,3 +311,12 @@ def test_the_generator_checks_k_and_takes_its_dtype_and_backend():
     assert discrete.CategoricalGenerator(4, dtype=np.float64).logits.dtype == np.float64
     assert discrete.CategoricalGenerator(4).logits.dtype == np.float32
     npt.assert_array_equal(discrete.CategoricalGenerator(5).logits.numpy(), np.zeros(5))
+
+
+def test_hard_samples_of_any_rank_and_a_dtype_named_on_any_backend():
+    theta = np.random.default_rng(2).normal(size=(2, 3, 4))
+    g = np.random.default_rng(3).normal(size=(2, 3, 4))
+    hard = discrete.gumbel_softmax(minigan.tensor(theta, dtype="float64"), 0.5, True, noise=minigan.tensor(g, dtype="float64"))
+    npt.assert_array_equal(hard.numpy(), np.eye(4)[np.argmax(theta + g, axis=-1)])     # (2, 3, 4), one-hot rows
+    strict = discrete.CategoricalGenerator(4, backend="strict", dtype="float64")       # a name, not a NumPy dtype
+    assert strict.logits.backend.name == "strict" and strict.probabilities().dtype == np.float64
