@@ -30,9 +30,10 @@ from pathlib import Path
 from minigan.assignments import gradebook, unpack
 from minigan.assignments.catalog import assignment as find_assignment
 from minigan.assignments.gradeone import TAMPERED, Job
-from minigan.assignments.grade import SANDBOXES, GraderTampered, choose_sandbox, one_line
+from minigan.assignments.grade import SANDBOXES, GraderTampered, choose_sandbox, load_check, one_line
 from minigan.gan.checkpoint import atomic_file
 
+WORKERS = ("fork", "process") if hasattr(os, "fork") and sys.platform.startswith("linux") else ("process",)
 GRADER_BYTES = 2**29  # the grader's own process per job (it peaks near 250 MiB on A1): 512 MiB to be safe
 
 
@@ -153,6 +154,8 @@ def _grade_locked(args, chosen, entries, notes, out, results_dir, work_root, say
         say(f"warning: {note}", file=sys.stderr)
     say(f"{chosen.id}: {len(entries)} students, {len(entries) - len(todo)} already graded, {len(todo)} to grade, "
         f"{args.jobs} at a time", file=sys.stderr)
+    for part in chosen.parts:  # the checks imported once, here, before any fork
+        load_check(part.check)
     bar = progress_bar(len(entries), len(entries) - len(todo), args.progress)
     running: list[Job] = []
     queue = list(todo)
@@ -245,6 +248,7 @@ def progress_bar(total: int, initial: int, show: bool):
     """A function to call with each new record (None at the end): a tqdm bar on a terminal, else a line each."""
     if show and sys.stderr.isatty():
         from tqdm import tqdm
+        tqdm.monitor_interval = 0  # no monitor thread: the class grader forks
         bar = tqdm(total=total, initial=initial, unit="student", file=sys.stderr, smoothing=0.1)
 
         def update(record):
@@ -282,6 +286,8 @@ def add_parser(commands) -> None:
     gc.add_argument("--time-limit", type=float, help="seconds per part (default: the assignment's)")
     gc.add_argument("--memory-limit", type=float, default=2.0, help="GiB of address space per part (default: 2)")
     gc.add_argument("--sandbox", choices=SANDBOXES, default="auto", help="as for grade")
+    gc.add_argument("--worker", choices=WORKERS, default=WORKERS[0],
+                    help="how each copy's grader starts: a fork of this one (Linux), or a new Python")
     gc.add_argument("--quiet", action="store_true", help="no progress bar or lines")
 
 

@@ -123,7 +123,7 @@ def summary_md(chosen, records: list, entries: dict, notes: list) -> str:
         rows = [row for r in graded for row in r["parts"] if row["id"] == part.id]
         text, count = common_feedback(rows)
         blank = sum(row["status"] == "not_implemented" for row in rows)
-        lines.append(f"- **{part.id}** {md(part.title)}: " + (f"{count} copies: {md(text)}" if count else "none")
+        lines.append(f"- **{part.id}** {md(part.title)}: " + (f"{count} {'copy' if count == 1 else 'copies'}: {md(text)}" if count else "none")
                      + (f" ({blank} left it blank)" if blank else ""))
     warnings = sorted({r["warning"] for r in graded if r.get("warning")})
     if warnings:
