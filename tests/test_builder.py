@@ -202,3 +202,30 @@ def test_resume_refuses_a_checkpoint_without_a_config_or_a_bad_change(saved):
     bare = checkpoint.save(path.replace("run.npz", "bare.npz"), model)
     with pytest.raises(checkpoint.CheckpointError, match="holds no config"):
         builder.resume(bare)
+
+
+class SmallImages:
+    """Stands in for the faces (drawing 20,000 of them takes a while): 1 x 8 x 8 images."""
+
+    dim, image_shape = 64, (1, 8, 8)
+
+    def sample(self, m, rng):
+        return rng.uniform((m, 64), -1.0, 1.0)
+
+
+@pytest.mark.parametrize("noise", ["normal", "uniform"])
+def test_a_dcgan_config_builds_dcgan_networks_from_the_seed(noise, monkeypatch):
+    monkeypatch.setattr(builder, "make_dataset", lambda config: SmallImages())
+    config = gan.recipe("faces", g_hidden=(4,), d_hidden=(2,), noise_dim=3, noise=noise, seed=2, m=4, steps=3,
+                        threads=None)
+    model = builder.build(config)
+    rng = minigan.get_backend("numpy").random(2)
+    G = nn.dcgan_generator(3, (4,), (1, 8, 8), "tanh", rng=rng)
+    D = nn.dcgan_discriminator((2,), (1, 8, 8), rng=rng)
+    for ours, theirs in ((model.G, G), (model.D, D)):
+        assert type(ours) is type(theirs) and len(params(ours)) == len(params(theirs))
+        for a, b in zip(params(ours), params(theirs)):
+            npt.assert_array_equal(a, b)
+    assert model.rng.state() == rng.state()
+    assert isinstance(model.p_z, data.UniformNoise if noise == "uniform" else data.NormalNoise) and model.p_z.dim == 3
+    assert isinstance(model.opt_D, optim.Adam) and model.opt_D.lr == 2e-4
