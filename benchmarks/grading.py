@@ -108,10 +108,10 @@ def make_class(n: int, folder: Path, kinds: dict, with_timeouts: bool) -> Path:
     return subs
 
 
-def grade_class(subs: Path, out: Path, jobs: int, worker: str) -> tuple:
+def grade_class(subs: Path, out: Path, jobs: int, worker: str, parts=None) -> tuple:
     """(wall seconds, CPU seconds of the grader and every process below it) for one grade-class run."""
     command = [sys.executable, "-m", "minigan.assignments", "grade-class", "A1", str(subs), "--out", str(out),
-               "--jobs", str(jobs), "--worker", worker, "--quiet"]
+               "--jobs", str(jobs), "--worker", worker, "--quiet"] + (["--parts", parts] if parts else [])
     start, cpu = time.perf_counter(), _children_cpu()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu
@@ -189,6 +189,7 @@ def main() -> None:
     parser.add_argument("--copies", type=int, nargs="*", default=[30])
     parser.add_argument("--jobs", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--worker", nargs="*", default=["fork"], help="fork, process or both (compared in turn)")
+    parser.add_argument("--parts", help="grade only these parts (a smoke run), e.g. A1.4")
     parser.add_argument("--profile", action="store_true", help="time one copy's parts, phase by phase")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--with-timeouts", action="store_true", help="add an endless loop to the class")
@@ -208,7 +209,7 @@ def main() -> None:
                 for worker in args.worker:
                     out = tmp / f"results{n}-{jobs}-{worker}"
                     before = _load()
-                    seconds, cpu = grade_class(subs, out, jobs, worker)
+                    seconds, cpu = grade_class(subs, out, jobs, worker, args.parts)
                     print(f"{n:>6} {jobs:>4} {worker:>7} {seconds:8.1f} {seconds / n:7.2f} {cpu:7.1f} {cpu / n:8.2f}"
                           f"  {before} -> {_load()}", flush=True)
             if args.show_summary:

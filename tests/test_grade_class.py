@@ -343,3 +343,12 @@ def test_gradescope_run_on_a_broken_upload_writes_zero_with_the_reason(tmp_path)
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 0 and "no minigan/ package" in results["output"]
     assert all(t["score"] == 0 and "not graded" in t["output"] for t in results["tests"])
+
+
+def test_the_grading_benchmark_runs(tmp_path):
+    """A smoke run of benchmarks/grading.py: it builds its class and prints one row per run (no timing asserted)."""
+    done = subprocess.run([sys.executable, str(SOURCE_ROOT / "benchmarks" / "grading.py"), "--copies", "4", "--jobs",
+                           "2", "--parts", "A1.4"], cwd=SOURCE_ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    rows = [line.split() for line in done.stdout.splitlines()[1:] if line.strip()]
+    assert len(rows) == 1 and rows[0][:3] == ["4", "2", "fork"] and float(rows[0][3]) > 0
