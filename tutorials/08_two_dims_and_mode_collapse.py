@@ -294,11 +294,10 @@ print("d round(x)/dx by finite differences:", (np.round(x + eps) - np.round(x - 
 # of section 4 (of 25).
 
 # %%
-print(f"CHECK knob_seeds = {len(seeds)}")
-for key in ("baseline", "minimax", "k5", "k5_minimax", "slow_D", "slow_G"):
+for key in ("baseline", "minimax", "k5", "k5_minimax", "slow_D", "slow_G"):   # median and range over seeds
     print(f"CHECK median_modes_{key} = {summary[key]['median']:g}")
-print(f"CHECK max_modes_slow_D = {summary['slow_D']['max']}")
-print(f"CHECK min_modes_slow_G = {summary['slow_G']['min']}")
+    print(f"CHECK min_modes_{key} = {summary[key]['min']}")
+    print(f"CHECK max_modes_{key} = {summary[key]['max']}")
 print(f"CHECK k1_minimax_minus_non_saturating = {summary['minimax']['median'] - summary['baseline']['median']:g}")
 print(f"CHECK k5_non_saturating_minus_minimax = {summary['k5']['median'] - summary['k5_minimax']['median']:g}")
 print(f"CHECK late_d_fake_k1_minimax = {summary['minimax']['d_fake']:.3f}")

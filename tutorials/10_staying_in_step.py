@@ -149,11 +149,12 @@ print("saved", FIGURES / "10_d_wins.png")
 no_overlap, overlap = runs["G at step 0 (no overlap)"], runs["G at step 400 (overlapping)"]
 
 # %% [markdown]
-# What the numbers show (the CHECK lines at the end print each one):
+# What the numbers show (the CHECK lines at the end print each one; each holds on every
+# BLAS configuration measured, see docs/tutorials.md, "Numbers in the text"):
 #
 # - **Against the untrained G, D wins completely**: its accuracy reaches 100% by the first
-#   measurement after the start (20 D steps), and from then on it only grows more confident, mean D(G(z)) falling to about
-#   1e-5 after 2,000 steps.
+#   measurement after the start (20 D steps), and from then on it only grows more
+#   confident, mean D(G(z)) falling to about 1e-5 after 2,000 steps.
 # - **The minimax gradient collapses with it**: by a factor of about 7,000 after 2,000 D
 #   steps (about 300 after the 300 steps of fast mode), and it is still falling. G, were
 #   it allowed a step, would barely move: the saturation of tutorial 05, now with a real
@@ -167,9 +168,11 @@ no_overlap, overlap = runs["G at step 0 (no overlap)"], runs["G at step 400 (ove
 #   how badly G is starved; D's *confidence* does, and it keeps growing after the
 #   accuracy is perfect.
 # - **With an overlapping G, D cannot win like this**: against the G of step 400 D's
-#   accuracy only reaches about 0.94, because some of G's samples sit on the modes where
-#   no D can tell them from data, and those samples keep the minimax gradient alive (it
-#   ends about 9 times larger than it started). The collapse needs what Arjovsky and
+#   accuracy stops short of 100% (0.94 to 0.96), because some of G's samples sit on the
+#   modes where no D can tell them from data, and those samples keep the minimax gradient
+#   alive (it ends 5 to 9 times larger than it started: G at step 400 is already a
+#   different G on each machine, so this number moves more than the others). The
+#   collapse needs what Arjovsky and
 #   Bottou argue is the usual case for real data (both distributions on thin,
 #   low-dimensional sets): supports that (nearly) do not overlap, so that a perfect D
 #   exists. Early in training, with a poor G, that is exactly the situation, which is why
@@ -290,17 +293,25 @@ def median(key, where=lambda run: run["curve"][-1]):
     return float(np.median([where(run)[key] for run in alone_runs]))
 
 
+def per_seed(value):
+    return [value(run) for run in alone_runs]
+
+
 summary = {
     "modes_before": median("modes", lambda run: run["curve"][0]),
     "modes_after": median("modes"),
     "modes_control": median("modes", lambda run: run["control"]),
+    "modes_control_min": min(run["control"]["modes"] for run in alone_runs),   # the control's worst seed
+    # the comparison, seed by seed: G alone ends with fewer modes than the same GAN kept in step
+    "modes_after_minus_control": float(np.median(per_seed(lambda run: run["curve"][-1]["modes"]
+                                                           - run["control"]["modes"]))),
     "R_before": median("R", lambda run: run["curve"][0]),
     "R_after": median("R"),
+    "R_after_min": min(per_seed(lambda run: run["curve"][-1]["R"])),
     "R_control": median("R", lambda run: run["control"]),
+    "R_control_max": max(run["control"]["R"] for run in alone_runs),
     "d_fake_over_d_max": float(np.median([run["curve"][-1]["d_fake"] / run["d_max"] for run in alone_runs])),
     "steps_to_R_half": float(np.median([run["steps_to_R_half"] for run in alone_runs])),
-    "modes_control_min": min(run["control"]["modes"] for run in alone_runs),   # the worst seed
-    "R_control_max": max(run["control"]["R"] for run in alone_runs),
 }
 print({name: round(value, 3) for name, value in summary.items()})
 
@@ -320,27 +331,29 @@ print(f"frozen at step {LATE_FREEZE}: modes {late_before['modes']} -> {late_afte
       f"R {late_before['R']:.2f} -> {late_after['R']:.2f} after {G_ALONE_STEPS} steps of G alone")
 
 # %% [markdown]
-# What the numbers show (medians over 5 seeds; the CHECK lines print each one):
+# What the numbers show (medians and ranges over seeds 0 to 4; the CHECK lines print each
+# one, and each statement holds on every BLAS configuration measured):
 #
 # - **G alone loses modes**: from a median of 6 modes when D is frozen to a median of 2
-#   after 1,000 steps of G alone. Per seed (0 to 4): 2, 1, 0, 6 and 7. Three seeds of
-#   five collapse onto 0 to 2 modes; on the other two the samples are bunching too (R of
-#   0.38 and 0.73) but still touch 6 and 7 modes. The control, the same GAN with D still
-#   training for those 1,000 steps, ends with a median of 7 modes (6 to 8).
-# - **Its samples bunch up on one side**: the concentration R climbs from about 0.06 to
-#   a median of 0.73 (0.38 to 1.0), while the control's stays under 0.1 on every seed
-#   (at most 0.09). R passes 0.5
-#   after a median of 350 G steps (50 to 600 on four seeds; not within 1,000 on the
-#   fifth): a few hundred steps, as the paper's warning leads one to expect.
+#   after 1,000 steps of G alone, while the control, the same GAN with D still training
+#   for those 1,000 steps, ends with a median of 6 to 7 (6 or more on every seed). Seed by
+#   seed, G alone ends with fewer modes than its control: a median of 5 fewer. Most seeds
+#   collapse onto 0 to 3 modes; on one or two the samples bunch (R climbs too) but still
+#   touch 6 or 7 modes. Which seeds those are depends on the machine: the printout above
+#   is one example run.
+# - **Its samples bunch up on one side**: the concentration R climbs from about 0.05 to
+#   a median of 0.73 to 0.92 (0.29 or more on every seed), while the control's stays
+#   under 0.1 on every seed. R passes 0.5 after a median of 200 to 350 G steps: a few
+#   hundred steps, as the paper's warning leads one to expect.
 # - **They run to D's favourite place**: at the end mean D(G(z)) is within 10% of the
-#   frozen D's maximum over the whole plane (a median of 96% of it). G did what its loss
+#   frozen D's maximum over the whole plane. G did what its loss
 #   asks against a D that no longer answers: it found the region D likes best and sent
 #   its samples there. In the first panel the frozen D's reddest patches are on the upper
 #   left arc of the ring; in the second and third, G's samples have piled into them.
 # - **How fast depends on how much D has to say.** Frozen at step 1,500 instead, close to
 #   the equilibrium, where D(x) is near 1/2 on the ring and every mode is a small bump of
-#   its own, the same 1,000 steps of G alone leave the samples spread (R 0.16 at the end)
-#   and on as many modes as ever (6 when frozen, 8 at the end in this run). The G-alone
+#   its own, the same 1,000 steps of G alone leave the samples spread (R below 0.3 at the
+#   end) and on as many modes as ever (8 at the end). The G-alone
 #   collapse is a danger *during* training, while D has opinions; at the equilibrium
 #   there is little left to exploit, as the theory says (tutorial 06: D* = 1/2 when
 #   p_g = p_data).
@@ -364,8 +377,6 @@ ns = no_overlap["non_saturating"]
 print(f"CHECK non_saturating_gradient_ratio = {ns[-1] / ns[0]:.3f}")
 print(f"CHECK overlap_d_accuracy_end = {overlap['accuracy'][-1]:.4f}")
 print(f"CHECK overlap_minimax_gradient_ratio = {overlap['minimax'][-1] / overlap['minimax'][0]:.3f}")
-print(f"CHECK g_alone_seeds = {len(alone_runs)}")
-print(f"CHECK g_alone_steps = {G_ALONE_STEPS}")
 for name, value in summary.items():
     print(f"CHECK {name} = {value:g}")
 print(f"CHECK late_freeze_modes_before = {late_before['modes']}")
