@@ -55,6 +55,8 @@ def test_g_then_d_are_drawn_from_the_seeds_generator_then_the_minibatches(noise)
     assert model.rng.state() == rng.state()
     z = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
     npt.assert_array_equal(model.G(minigan.tensor(z)).numpy(), G(minigan.tensor(z)).numpy())
+    x = minigan.tensor(np.random.default_rng(1).normal(size=(64, 2)).astype(np.float32) * 3)
+    npt.assert_array_equal(model.D(x).numpy(), D(x).numpy())           # D's own activation, not G's
     assert isinstance(model.p_z, data.UniformNoise if noise == "uniform" else data.NormalNoise)
     assert model.p_z.dim == 3
 
@@ -64,6 +66,7 @@ def test_the_trainer_gets_k_m_the_loss_and_the_penalty():
     model = builder.build(config, check_every=7)
     assert (model.k, model.m, model.loss, model.penalty, model.gamma, model.clip) == (3, 32, "wgan", "gp", 2.5, 0.05)
     assert model.check_every == 7 and model.config is config and model.backend.name == "numpy"
+    assert builder.build(tiny(threads=2)).thread_policy.threads == 2 and model.thread_policy.threads is None
     assert builder.build(tiny()).check_every == 25
     assert model.run_id == gan.run_id(config) and model.step == 0
     assert model.configs == [{"step": 0, "config": config.to_dict()}]
@@ -229,3 +232,20 @@ def test_a_dcgan_config_builds_dcgan_networks_from_the_seed(noise, monkeypatch):
     assert model.rng.state() == rng.state()
     assert isinstance(model.p_z, data.UniformNoise if noise == "uniform" else data.NormalNoise) and model.p_z.dim == 3
     assert isinstance(model.opt_D, optim.Adam) and model.opt_D.lr == 2e-4
+
+
+def test_a_config_saved_without_an_optimizer_field_resumes_with_its_state(saved, tmp_path):
+    """A config without the field (written before it existed) means the default, adam: the
+    optimizer's state loads."""
+    import json
+    path, model = saved()
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    config = json.loads(str(arrays["config"]))
+    del config["optimizer"]
+    arrays["config"] = np.asarray(json.dumps(config))
+    older = str(tmp_path / "older.npz")
+    np.savez(older, **arrays)
+    back = builder.resume(older)
+    for key, value in model.opt_D.state_dict().items():
+        npt.assert_array_equal(back.opt_D.state_dict()[key], value, err_msg=key)
