@@ -204,6 +204,10 @@ def test_grade_class_refuses_bad_arguments_in_one_line(klass, tmp_path, capsys):
         err = capsys.readouterr().err.strip().splitlines()
         assert err[-1].startswith("error: ") and words in err[-1], err
     assert cli.main(["grade-class", "A1", str(tmp_path / "nowhere"), "--out", str(tmp_path / "r")]) == 2
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("not results")
+    assert run_class(subs, tmp_path / "mine") == 2 and "not a new folder" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["thesis.tex"]
 
 
 # ---- unpacking, attack by attack -------------------------------------------------------------------

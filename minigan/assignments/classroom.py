@@ -29,43 +29,11 @@ from pathlib import Path
 
 from minigan.assignments import gradebook, unpack
 from minigan.assignments.catalog import assignment as find_assignment
-from minigan.assignments.gradeone import TAMPERED, Job
+from minigan.assignments.gradeone import TAMPERED, Job, choose_jobs
 from minigan.assignments.grade import SANDBOXES, GraderTampered, choose_sandbox, load_check, one_line
 from minigan.gan.checkpoint import atomic_file
 
 WORKERS = ("fork", "process") if hasattr(os, "fork") and sys.platform.startswith("linux") else ("process",)
-GRADER_BYTES = 2**29  # the grader's own process per job (it peaks near 250 MiB on A1): 512 MiB to be safe
-
-
-def available_memory() -> int:
-    """Bytes of memory available now (Linux's MemAvailable; elsewhere, assume 4 GiB)."""
-    try:
-        with open("/proc/meminfo") as file:
-            for line in file:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 4 * 2**30
-
-
-def cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def choose_jobs(jobs, memory_bytes: int) -> int:
-    """``jobs`` checked against the memory (each job: the part's limit + the grader), or the default."""
-    per_job = memory_bytes + GRADER_BYTES
-    fit = max(1, available_memory() // per_job)
-    if jobs is None:
-        return max(1, min(cores(), fit))
-    if not (isinstance(jobs, int) and jobs >= 1):
-        raise ValueError(f"--jobs: got {jobs!r}, wanted a whole number of copies at once, 1 or more")
-    if jobs > fit:
-        raise ValueError(f"--jobs: got {jobs}, but {jobs} x {per_job / 2**30:.1f} GiB (each part's memory limit and "
-                         f"the grader's own) exceeds the {available_memory() / 2**30:.1f} GiB available; "
-                         f"wanted at most {fit}")
-    return jobs
 
 
 def load_results(folder: Path, chosen) -> dict:
@@ -112,6 +80,9 @@ def grade_class(args, say=print) -> dict:
     # the assignment as graded here: its parts, or those of --parts (their points make the maximum)
     chosen = replace(whole, parts=tuple(p for p in whole.parts if args.parts is None or p.id in args.parts))
     entries, notes = unpack.find_submissions(args.submissions)
+    out = Path(args.out).resolve()
+    for sid in [sid for sid, entry in entries.items() if entry.resolve() == out]:  # --out inside SUBMISSIONS
+        del entries[sid]
     if args.student is not None and args.student not in entries:
         raise ValueError(f"--student: got {args.student!r}, wanted one of the {len(entries)} students in "
                          f"{args.submissions}")
@@ -119,8 +90,10 @@ def grade_class(args, say=print) -> dict:
     if warning:
         say(f"warning: {warning}", file=sys.stderr)
     args.jobs = choose_jobs(args.jobs, args.memory_bytes)
-    out = Path(args.out).resolve()
     results_dir, work_root = out / "results", out / "work"
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "class.json").is_file())):
+        raise ValueError(f"--out: got {str(out)!r}, which is not a new folder nor one grade-class wrote; "
+                         "wanted a new folder (or the same one again, to resume)")
     for folder in (out, results_dir, work_root):
         folder.mkdir(parents=True, exist_ok=True)
     marker = out / "class.json"
@@ -301,8 +274,8 @@ def main(args) -> int:
     args.progress = not args.quiet
     try:
         summary = grade_class(args)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (ValueError, OSError) as error:  # OSError: a folder that cannot be written, a full disk
+        print(f"error: {one_line(error)}", file=sys.stderr)
         return 2
     except GraderTampered as error:
         print(f"error: {error}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Grade one student's copy for the class grader, in a process of its own.
+"""Grade one student's copy for the class grader, in a process of its own; and how many at once.
 
     python -I -c "...; main()" ASSIGNMENT COPY REPORT.json SANDBOX TIME_LIMIT MEMORY_BYTES PARTS
 
@@ -13,6 +13,9 @@ That process is either a fork of the class grader (``worker="fork"``, the defaul
 Linux), which has already imported the grader and NumPy, or a fresh Python
 (``worker="process"``), which imports them again for every copy: about 1 s of a loaded
 core per copy (benchmarks/grading.py --profile measures it). Both run the same ``main``.
+
+``choose_jobs`` decides how many run at once: no more than the cores by default, and never
+more than fit in the memory available, at each part's memory limit plus the grader's own.
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ from minigan.assignments.sandbox import Limits
 from minigan.gan.checkpoint import atomic_file
 
 TAMPERED = 3
+GRADER_BYTES = 2**29  # the grader's own process per job (it peaks near 250 MiB on A1): 512 MiB to be safe
 # run with -I: the grader's own folder goes first on sys.path, the current folder never does
 WORKER = ("import sys; sys.path.insert(0, sys.argv.pop(1)); "
           "from minigan.assignments.gradeone import main; sys.exit(main())")
@@ -142,3 +146,34 @@ class Job:
                 self.process.kill()
                 self.process.wait()
         self.stderr.close()
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (Linux's MemAvailable; elsewhere, assume 4 GiB)."""
+    try:
+        with open("/proc/meminfo") as file:
+            for line in file:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 4 * 2**30
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def choose_jobs(jobs, memory_bytes: int) -> int:
+    """``jobs`` checked against the memory (each job: the part's limit + the grader), or the default."""
+    per_job = memory_bytes + GRADER_BYTES
+    fit = max(1, available_memory() // per_job)
+    if jobs is None:
+        return max(1, min(cores(), fit))
+    if not (isinstance(jobs, int) and jobs >= 1):
+        raise ValueError(f"--jobs: got {jobs!r}, wanted a whole number of copies at once, 1 or more")
+    if jobs > fit:
+        raise ValueError(f"--jobs: got {jobs}, but {jobs} x {per_job / 2**30:.1f} GiB (each part's memory limit and "
+                         f"the grader's own) exceeds the {available_memory() / 2**30:.1f} GiB available; "
+                         f"wanted at most {fit}")
+    return jobs
