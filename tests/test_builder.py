@@ -249,3 +249,19 @@ def test_a_config_saved_without_an_optimizer_field_resumes_with_its_state(saved,
     back = builder.resume(older)
     for key, value in model.opt_D.state_dict().items():
         npt.assert_array_equal(back.opt_D.state_dict()[key], value, err_msg=key)
+
+
+def test_the_image_datasets_come_from_their_own_loaders(monkeypatch):
+    """faces and mnist (slow to draw or not on disk here): the loader each calls, with its path."""
+    calls = []
+    monkeypatch.setattr(data, "faces", lambda: calls.append("faces") or "the faces")
+    monkeypatch.setattr(data, "mnist", lambda path: calls.append(path) or "mnist")
+    assert builder.make_dataset(gan.recipe("faces")) == "the faces"
+    assert builder.make_dataset(gan.recipe("mnist", dataset_path="/data/mnist")) == "mnist"
+    assert calls == ["faces", "/data/mnist"]
+
+
+@pytest.mark.parametrize("mode", ["soft", "sample"])
+def test_a_categorical_g_takes_its_mode_and_backend_from_the_config(mode):
+    model = builder.build(gan.recipe("categorical", g_output=mode, backend="strict", steps=10, threads=None))
+    assert model.G.mode == mode and model.G.backend.name == "strict" and model.G.k == 8
