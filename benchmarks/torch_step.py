@@ -4,6 +4,11 @@ Imported only when PyTorch is installed (``pip install torch``; it is never a de
 of minigan). Written the way a PyTorch user writes it: nn.Sequential, torch.optim.Adam with
 its defaults, ``zero_grad`` / ``backward`` / ``step``, noise from torch's own generator.
 On "cuda" the timer calls ``sync()`` before reading the clock.
+
+``freeze_d=True`` is the strongest CPU step we know to write in PyTorch: D's parameters have
+``requires_grad`` off during the generator's step, so its backward skips D's weight
+gradients (what minigan's ``backward(inputs=opt_G.params)`` skips too, and what the
+hand-written step never computes). train_step.py runs it as the variant "torch-frozen".
 """
 from __future__ import annotations
 
@@ -26,8 +31,9 @@ def _mlp(sizes, activation, output):
 
 
 class TorchGANStep:
-    def __init__(self, config: Config, device: str = "cpu", seed: int = 0):
+    def __init__(self, config: Config, device: str = "cpu", seed: int = 0, freeze_d: bool = False):
         torch.manual_seed(seed)
+        self.freeze_d = freeze_d
         self.config, self.device = config, torch.device(device)
         self.G = _mlp(config.g_sizes, config.g_activation, config.g_output).to(self.device)
         self.D = _mlp(config.d_sizes, config.d_activation, None).to(self.device)
@@ -57,8 +63,12 @@ class TorchGANStep:
         self.opt_D.step()
         # generator, non-saturating: descend mean softplus(-a_fake) = -mean log D(G(z))
         self.opt_G.zero_grad(set_to_none=True)
+        if self.freeze_d:
+            self.D.requires_grad_(False)   # D held fixed: no weight gradients for it in this backward
         loss_G = F.softplus(-self.D(self.G(self.sample_z(m)))).mean()
         loss_G.backward()
+        if self.freeze_d:
+            self.D.requires_grad_(True)
         self.opt_G.step()
 
     def sync(self):

@@ -4,6 +4,9 @@
     python benchmarks/train_step.py --json           # one JSON object with every figure
     python benchmarks/train_step.py --backend cupy   # minigan (and torch, if it has CUDA) on the GPU
     python benchmarks/train_step.py --busy           # the same with one core taken by a busy loop
+    python benchmarks/train_step.py --profile        # where minigan's step spends its time (cProfile)
+
+Every other training loop, busy against quiet: benchmarks/busy.py.
 
 One iteration = k = 1 discriminator step then one generator step, Adam (lr 2e-4, betas
 (0.5, 0.999)), non-saturating generator loss, float32, fresh minibatches of data and noise.
@@ -15,7 +18,8 @@ minigan, torch and "floor", the matrix products alone (benchmarks/dcgan.py).
 
 Variants: "minigan" is minigan's trainer as a user gets it, its BLAS thread policy
 (minigan/threads.py) choosing the threads; "no-policy" is the same trainer with the policy
-off (the BLAS library's own threads); "reference" and "torch" run with their libraries'
+off (the BLAS library's own threads); "reference", "torch" and "torch-frozen" (the strongest
+PyTorch step: D's parameters frozen in G's step) run with their libraries'
 defaults. All run in this one process and interleaved (for each repeat: every config, and
 in it each variant, one block of ``iters`` iterations each, in an order shuffled afresh
 for each repeat from a fixed seed), so a burst of load from elsewhere hits them all alike; each block sets its own thread count and gives it back.
@@ -113,7 +117,7 @@ class ReferenceStep(GANStep):
 
 
 def build_variant(name: str, config: Config, backend: str = "numpy", seed: int = 0):
-    """One variant ("minigan", "no-policy", "reference" or "torch"), ready to ``step()`` and ``sync()``."""
+    """One variant ("minigan", "no-policy", "reference", "torch", "torch-frozen"), ready to ``step()``."""
     if config.name == "dcgan":
         return dcgan.build_variant(name, backend, seed)
     if name == "minigan":
@@ -122,19 +126,19 @@ def build_variant(name: str, config: Config, backend: str = "numpy", seed: int =
         return MiniganStep(config, backend, seed)
     if name == "reference":
         return ReferenceStep(config, seed)
-    if name == "torch":
+    if name in ("torch", "torch-frozen"):   # torch-frozen: D's parameters frozen in G's step (torch_step.py)
         from benchmarks.torch_step import TorchGANStep
         import torch
 
         device = "cuda" if backend == "cupy" and torch.cuda.is_available() else "cpu"
-        return TorchGANStep(config, device, seed)
-    raise ValueError(f"variant: got {name!r}, wanted 'minigan', 'no-policy', 'reference' or 'torch'")
+        return TorchGANStep(config, device, seed, freeze_d=name == "torch-frozen")
+    raise ValueError(f"variant: got {name!r}, wanted 'minigan', 'no-policy', 'reference', 'torch' or 'torch-frozen'")
 
 
 def build_variants(config: Config, backend: str, use_torch: bool, seed: int = 0) -> dict:
     if config.name == "dcgan":
         return dcgan.build_variants(backend, use_torch, seed)
-    names = ["minigan", "no-policy", "reference"] + (["torch"] if use_torch else [])
+    names = ["minigan", "no-policy", "reference"] + (["torch", "torch-frozen"] if use_torch else [])
     return {name: build_variant(name, config, backend, seed) for name in names}
 
 
@@ -193,8 +197,8 @@ def run(config_names, backend="numpy", repeats=7, iters=None, warmup=3, use_torc
     results = {}
     for c in config_names:
         median = {v: statistics.median(s) for v, s in speeds[c].items()}
-        pairs = [("minigan", "reference"), ("minigan", "no-policy"), ("minigan", "torch"), ("reference", "torch"),
-                 ("minigan", "floor"), ("torch", "floor")]    # those whose variants ran
+        pairs = [("minigan", "reference"), ("minigan", "no-policy"), ("minigan", "torch"), ("minigan", "torch-frozen"),
+                 ("reference", "torch"), ("reference", "torch-frozen"), ("minigan", "floor"), ("torch", "floor")]
         ratios = {f"{a}/{b}": median[a] / median[b] for a, b in pairs if a in median and b in median}
         results[c] = {
             "iters_per_block": iters[c],
@@ -342,6 +346,9 @@ def main(argv=None):
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even when installed")
     parser.add_argument("--busy", action="store_true", help="keep one core busy with a busy loop while timing")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    parser.add_argument("--profile", action="store_true",
+                        help="instead of timing: where minigan's step spends its time, by cProfile "
+                             "(benchmarks/profile_step.py; --iters iterations, default 300 toy, 40 image)")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.configs.split(",") if n.strip()]
     for n in names:
@@ -353,6 +360,15 @@ def main(argv=None):
     if args.backend == "cupy" and not minigan.gpu_available():
         print("no usable CUDA GPU (or CuPy missing): run with --backend numpy", file=sys.stderr)
         return 2
+    if args.profile:
+        from benchmarks.profile_step import profile
+
+        if "dcgan" in names:
+            parser.error("--profile: got --configs with dcgan, wanted toy and/or image (benchmarks/dcgan.py times dcgan)")
+        for n in names:
+            profile(n, args.iters or {"image": 40}.get(n, 300))
+            print()
+        return 0
     progress = None if args.json else (lambda msg: print(msg, file=sys.stderr, flush=True))
     busy = start_busy_loop() if args.busy else None
     try:

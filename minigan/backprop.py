@@ -94,13 +94,13 @@ def reverse_pass(roots, seeds, targets, create_graph, retain_graph, into_leaves)
                 if into_leaves:
                     node.grad = _add(node.grad, grad_node)
                 continue
-            node._ctx.needs_grad = tuple([id(parent) in wanted for parent in node._parents])
+            needs_grad = node._ctx.needs_grad = tuple([id(parent) in wanted for parent in node._parents])
             ctx = GraphContext(node) if create_graph else node._ctx
             grads_in = node._op.backward(ctx, grad_node)
             if not isinstance(grads_in, tuple):
                 grads_in = (grads_in,)
-            for parent, grad_parent in zip(node._parents, grads_in):
-                if grad_parent is None or id(parent) not in wanted:
+            for parent, needed, grad_parent in zip(node._parents, needs_grad, grads_in):  # asked once, above
+                if grad_parent is None or not needed:
                     continue
                 grad_parent = _checked(node, grad_parent, create_graph)
                 key = id(parent)
@@ -139,8 +139,9 @@ def _seed(name: str, root: Tensor, grad, create_graph: bool):
     if grad is None:
         if root.size != 1:
             raise ValueError(f"backward(): got no {name} for a tensor of shape {root.shape}; pass one of that shape")
-        grad = backend.xp.ones(root.data.shape, dtype=root.data.dtype)
-    elif isinstance(grad, Tensor):
+        grad = backend.xp.ones(root.data.shape, dtype=root.data.dtype)  # root's shape and dtype already:
+        return Tensor(grad, backend) if create_graph else grad            # no copy, no check (1 us a pass)
+    if isinstance(grad, Tensor):
         if grad.backend is not backend:
             raise ValueError(f"backward(): got {name} on backend {grad.backend.name!r}, wanted {backend.name!r}")
         if create_graph and grad.shape == root.shape and grad.dtype == root.dtype:
@@ -216,6 +217,8 @@ def _leading_to(order: list, inputs) -> set:
         return {id(node) for node in order}
     wanted = {id(t) for t in inputs}
     for node in order:  # parents come first, so each node's parents are already decided
-        if any(id(parent) in wanted for parent in node._parents):
-            wanted.add(id(node))
+        for parent in node._parents:  # a plain loop: any(<generator>) cost 0.3 us more a node, 14 us a toy step
+            if id(parent) in wanted:
+                wanted.add(id(node))
+                break
     return wanted

@@ -122,10 +122,11 @@ def test_train_step_smoke_prints_every_figure_as_json():
     assert result["machine"]["blas"] and len(result["machine"]["loadavg_before"]) == 3
     for name in ("toy", "image"):
         figures = result["configs"][name]
-        variants = {"minigan", "no-policy", "reference"} | ({"torch"} if has_torch else set())
+        variants = {"minigan", "no-policy", "reference"} | ({"torch", "torch-frozen"} if has_torch else set())
         assert set(figures["median_iters_per_s"]) == variants
         assert all(speed > 0 for speed in figures["median_iters_per_s"].values())
-        wanted = {"minigan/reference", "minigan/no-policy"} | ({"minigan/torch", "reference/torch"} if has_torch else set())
+        wanted = {"minigan/reference", "minigan/no-policy"} | ({"minigan/torch", "reference/torch", "minigan/torch-frozen",
+                                                               "reference/torch-frozen"} if has_torch else set())
         assert set(figures["ratios"]) == wanted
         speeds = figures["median_iters_per_s"]
         assert figures["ratios"]["minigan/reference"] == pytest.approx(speeds["minigan"] / speeds["reference"])
@@ -144,6 +145,40 @@ def test_train_step_busy_ends_its_busy_loop():
         except OSError:
             pass
     assert spinning == []
+
+
+def test_profile_shares_out_the_whole_step():
+    done = run_script("benchmarks/train_step.py", "--profile", "--configs", "toy", "--iters", "3")
+    assert done.returncode == 0, done.stderr
+    shares = [line for line in done.stdout.splitlines() if line.startswith("  ") and "%  " in line[:10]]
+    named = {line.split("%", 1)[1].strip() for line in shares}
+    from benchmarks.profile_step import SUSPECTS
+    assert {name for name, _ in SUSPECTS} <= named | {"other"}  # every suspect has its line
+    assert sum(float(line.split("%")[0]) for line in shares) == pytest.approx(100.0, abs=0.5)
+
+
+def test_busy_script_times_each_loop_busy_and_quiet_and_ends_its_busy_loop():
+    done = run_script("benchmarks/busy.py", "--loops", "tutorial06", "--repeats", "1", "--seconds", "0.05", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)["loops"]
+    assert set(result) == {"tutorial06 (policy)", "tutorial06 (no-policy)"}
+    for figures in result.values():
+        assert figures["quiet_iters_per_s"] > 0 and figures["busy_iters_per_s"] > 0
+        assert figures["busy_over_quiet"] == pytest.approx(figures["quiet_iters_per_s"] / figures["busy_iters_per_s"])
+    assert not [pid for pid in os.listdir("/proc") if pid.isdigit() and _spins(pid)] if os.path.isdir("/proc") else True
+
+
+def _spins(pid) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as file:
+            return file.read().endswith(b"-c\0while True: pass\0")
+    except OSError:
+        return False
+
+
+def test_busy_script_refuses_an_unknown_loop():
+    done = run_script("benchmarks/busy.py", "--loops", "tutorial06,cifar")
+    assert done.returncode == 2 and "--loops: got" in done.stderr
 
 
 def test_train_step_refuses_an_unknown_config():
