@@ -305,13 +305,14 @@ MEASURED = {
         "classes_covered": (10, None, None),
     },
     "13_digits_semi_supervised_and_conditional.py": {
-        "classifier_accuracy": (0.96, None, None),
-        "supervised_only_accuracy": (0.9, None, None),
-        "median_gain_points": (5.67, None, None),
-        "min_gain_points": (4.7, None, None),
-        "median_gain_points_input_noise": (4.33, None, None),
-        "min_gain_points_input_noise": (2.7, None, None),
-        "class_agreement": (0.982, None, None),
+        "classifier_accuracy": (0.96, None, 0.97),
+        "supervised_only_accuracy": (0.9, None, 0.9),
+        "median_gain_points": (5.67, None, 6.33),
+        "min_gain_points": (4.7, None, 4.67),
+        "median_gain_points_input_noise": (4.33, None, 5.67),
+        "min_gain_points_input_noise": (2.7, None, 4.33),
+        "median_gain_change_with_input_noise": (-1.4, None, -0.6),
+        "class_agreement": (0.982, None, 0.983),
     },
 }
 

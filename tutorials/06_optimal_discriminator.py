@@ -187,9 +187,9 @@ print("saved", FIGURES / "06_optimal_discriminator.png")
 # scores V = -log 4, so its gap is C(G) + log 4 = 2 JSD(p_data || p_g) = 0.448 for these
 # two Gaussians. This seed's untrained D happens to say nearly 1/2 everywhere (the dotted
 # curve), so the gap starts at 0.45, within 0.01 of that. That is luck, not a law: an
-# untrained MLP's logits grow with |x|, and with seeds 1 to 4 the gap started between 0.56
-# and 0.76. Where it ends does not depend on the seed: the full run closes it to 0.003 or
-# less (0.0008 to 0.003 on seeds 0 to 4); fast mode, with fewer steps, to a few hundredths.
+# untrained MLP's logits grow with |x|, and with other seeds the gap starts higher (change
+# the 0 in `backend.random(0)` above to see it). Where it ends is the lesson: the full run closes it to below
+# 0.005; fast mode, with fewer steps, to a few hundredths.
 
 # %%
 print(f"CHECK two_jsd = {two_jsd:.4f}")

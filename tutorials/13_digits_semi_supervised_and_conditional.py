@@ -143,7 +143,7 @@ print("saved", FIGURES / "13_learning_curves.png")
 # **How much of that is regularisation?** Salimans et al. added Gaussian noise to D's
 # input on MNIST. Give *both* networks that noise (std 0.3): the GAN's classifier still
 # wins on every seed (median gain 4.3 to 5.7 points, range [2.7, 6.0]), but by less: the
-# median gain shrinks by 0.6 to 1.4 points. Not on every seed, though, and how much
+# median gain shrinks by 0.7 to 1.3 points. Not on every seed, though, and how much
 # depends on the machine's rounding: the runs are that sensitive. Part of what the
 # unlabelled digits and the fakes give the classifier, a plain regulariser gives it too;
 # the rest is the semi-supervised gain proper. Measuring against a baseline trained as
