@@ -605,3 +605,16 @@ def test_a_save_on_a_full_disk_names_the_file_and_marks_the_folder_failed(tmp_pa
     assert errors == [f"save: [Errno 28] No space left on device: '{folder / 'checkpoint.npz'}'"]
     info = json.loads((folder / "run.json").read_text())
     assert info["state"] == "failed" and "No space left on device" in info["error"]
+
+
+def test_a_click_during_a_long_update_is_answered_at_once(tmp_path):
+    lab, messages = make_lab(tmp_path)
+    lab.playing, lab.step_seconds = True, 2.5          # as at the largest settings
+    lab.acknowledge({"cmd": "set", "name": "lr_d", "value": 0.001})
+    assert messages[-1]["type"] == "state" and messages[-1]["queued"] == "set" and messages[-1]["playing"]
+    lab.step_seconds = 0.01                            # a quick update: the command itself answers soon
+    count = len(messages)
+    lab.acknowledge({"cmd": "set", "name": "lr_d", "value": 0.001})
+    assert len(messages) == count
+    lab.acknowledge({"cmd": "pause"})
+    assert messages[-1] == {**lab.state_message(), "playing": False} and not lab.playing

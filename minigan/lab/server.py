@@ -107,8 +107,8 @@ class LabServer:
                     await ws.send_str(json.dumps({"type": "error", "message": f"command: got {why}, wanted a "
                                                                               f"JSON object with a 'cmd' string"}))
                     continue
-                if isinstance(command, dict) and command.get("cmd") == "pause":
-                    self.lab.pause_now()                    # at once, not after the update under way
+                if isinstance(command, dict):
+                    self.lab.acknowledge(command)           # pause at once, not after the update under way
                 self.lab.post(command)
         finally:
             self.clients.discard(ws)

@@ -54,6 +54,7 @@ class Lab:
         self.slow = False                       # slow motion: one sub-step of an iteration at a time
         self.stopping = False
         self.step_seconds = 0.0                 # how long the last D or G update took (the page is told)
+        self.update_started = None              # when the update under way began (None: none is)
         self.run_number = 0                     # rebuilds so far: the page starts its charts again on a new one
         self.thread = threading.Thread(target=self.run, name="minigan-lab-worker", daemon=True)
         self.rebuild()
@@ -254,14 +255,14 @@ class Lab:
         speak: an iteration at the largest settings takes seconds, a click must not wait for it."""
         model = self.model
         done, last = self.partial or (0, None)
-        started = time.perf_counter()
+        self.update_started = started = time.perf_counter()
         if done < model.k:
             last = model.discriminator_step()        # (loss_D, real logits, fake logits)
             self.partial = (done + 1, last)
-            self.step_seconds = time.perf_counter() - started
+            self.step_seconds, self.update_started = time.perf_counter() - started, None
             return "D"
         loss_G = model.generator_step()
-        self.step_seconds = time.perf_counter() - started
+        self.step_seconds, self.update_started = time.perf_counter() - started, None
         self.partial = None
         model.step += 1
         loss_D, real, fake = last
@@ -349,8 +350,10 @@ class Lab:
 
     def state_message(self) -> dict:
         """Whether the lab plays, in slow motion or not, and how long one update takes now."""
+        started = self.update_started
+        seconds = max(self.step_seconds, time.perf_counter() - started if started is not None else 0.0)
         return {"type": "state", "playing": self.playing, "slow": self.slow, "step": self.model.step,
-                "update_seconds": round(self.step_seconds, 3)}
+                "update_seconds": round(seconds, 3)}
 
     def pause_now(self) -> None:
         """Pause from the server's thread, the moment the click arrives: the worker stops after
@@ -358,6 +361,19 @@ class Lab:
         "pause" command queued behind this; the page is told at once."""
         self.playing = False
         self.publish(self.state_message())
+
+    def acknowledge(self, command: dict) -> None:
+        """From the server's thread, as a command arrives: pause acts at once; any other click,
+        while a long update is under way, is answered at once with how long it will wait."""
+        if command.get("cmd") == "pause":
+            self.pause_now()
+        elif self.playing and command.get("cmd") not in ("hello", "noop") and self.long_update():
+            self.publish({**self.state_message(), "queued": str(command.get("cmd"))[:20]})
+
+    def long_update(self) -> bool:
+        """Whether the update under way (or the last one) takes longer than a click may wait."""
+        started = self.update_started
+        return self.step_seconds > 0.2 or (started is not None and time.perf_counter() - started > 0.1)
 
     def settings_message(self) -> dict:
         return {"type": "settings", "settings": self.settings.to_dict(), "code": snippet.code(self.settings),

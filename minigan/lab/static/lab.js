@@ -51,9 +51,11 @@ function receive(message) {
     showPlaying(message.playing, message.slow);
     lab.frame = message; lab.fresh = true;
   } else if (message.type === "state") {   // the server acted on pause (at once), or on the slow-motion toggle
-    lab.stats.states.push({ time: performance.now(), playing: message.playing, step: message.step });
+    lab.stats.states.push({ time: performance.now(), playing: message.playing, step: message.step, queued: message.queued });
     showPlaying(message.playing, message.slow);
-    if (!message.playing) {
+    if (message.queued) {
+      say(`${message.queued}: runs after the update under way (about ${message.update_seconds.toFixed(1)} s at these settings)`);
+    } else if (!message.playing) {
       const wait = message.update_seconds > 0.2 ? ` (the update under way finishes first: about ${message.update_seconds.toFixed(1)} s)` : "";
       say(`paused at iteration ${message.step}${wait}`);
     }
