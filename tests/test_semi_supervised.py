@@ -361,3 +361,11 @@ def test_the_gan_defaults_to_the_non_saturating_loss_and_holds_float_rows():
     with pytest.raises(ValueError, match="generator_loss: got 'minimax'"):
         ss.SemiSupervisedGAN(model.G, model.D, model.p_z, np.zeros((3, 64)), np.array([0, 1, 2]), np.zeros((4, 64)),
                              model.opt_G, model.opt_D, m=2, rng=F32.random(0), generator_loss="minimax")
+
+
+def test_the_classifiers_dropout_reaches_its_hidden_layers():
+    x = t32(np.random.default_rng(3).uniform(-1, 1, (6, 64)))
+    net = ss.Classifier([64, 32, 16, 10], dropout=0.5, rng=F32.random(0), backend=F32)   # dropout after 64 -> 32
+    assert not np.array_equal(net.features(x).numpy(), net.features(x).numpy())     # training: units dropped
+    net.eval()
+    np.testing.assert_array_equal(net.features(x).numpy(), net.features(x).numpy())
