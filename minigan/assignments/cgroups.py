@@ -90,6 +90,7 @@ class PartCgroup:
 
     def _make(self, folder: str, settings: list) -> bool:
         """Make ``folder`` and write its settings (a missing swap file is skipped); False if it cannot."""
+        _sweep(os.path.dirname(folder))
         try:
             os.mkdir(folder)
         except OSError:
@@ -136,6 +137,19 @@ class PartCgroup:
         for folder in self.folders:
             _remove(folder, patience)
         self.folders = []
+
+
+def _sweep(parent: str) -> None:
+    """Remove the empty groups that graders killed mid-part left in ``parent`` (their process is gone)."""
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for name in names:
+        fields = name.split("-")
+        if len(fields) == 4 and name.startswith("minigan-grade-") and fields[2].isdigit() \
+                and not os.path.exists(f"/proc/{fields[2]}"):
+            _remove(os.path.join(parent, name), patience=0)
 
 
 def _remove(folder: str, patience: float = 5.0) -> None:
