@@ -87,3 +87,13 @@ def test_the_option_tables():
     assert resume.CHANGEABLE == {"steps": "steps", "lr": "lr", "k": "k", "loss": "loss", "optimizer": "optimizer",
                                  "penalty": "penalty", "gamma": "gamma", "clip": "clip"}
     assert resume.FIXED == {"dataset": "dataset", "batch_size": "m", "seed": "seed"}
+
+
+def test_steps_exactly_at_the_schedules_end_and_several_changes_at_once():
+    at_end = resume.plan(saved(lr_until=80), 50, {"steps": 80})        # the run now ends where the lr does
+    assert at_end.lines == ("resuming at step 50 with steps 100 -> 80 (kept in the checkpoint's list of configs)",)
+    two = resume.plan(saved(), 50, {"k": 2, "loss": "lsgan"})
+    assert two.lines[0] == ("resuming at step 50 with k 1 -> 2, loss 'non_saturating' -> 'lsgan' (kept in the "
+                            "checkpoint's list of configs)")
+    constant = resume.plan(saved(lr_decay_to=1.0, lr_until=150), 40, {"k": 2})     # no decay: nothing on the lr
+    assert len(constant.lines) == 1
