@@ -14,13 +14,13 @@ Reading minigan: the folders in reading order, each built only on those above it
     nn/            (920)  Module, Linear, Conv2d, BatchNorm, activations, MLP, Gumbel-softmax
     losses/        (490)  V(D, G) and its successors, with closed-form gradients
     optim.py       (240)  SGD with momentum, Adam
-    data/          (720)  noise priors; 1-D, ring, grid, digits, MNIST, categorical
+    data/          (960)  noise priors; 1-D, ring, grid, digits, MNIST, categorical, cartoon faces
   Algorithm 1
     gan/          (1190)  the trainer, its config and recipes, building, callbacks, checkpoints
   built on it
     runs/          (480)  run folders, resuming, interrupts
-    variants/      (650)  semi-supervised, conditional, the Dirac-GAN game
-    judging/      (1040)  metrics, the digits judge, figures, a run's results
+    variants/      (780)  semi-supervised, conditional (MLP or DCGAN), the Dirac-GAN game
+    judging/      (1490)  metrics, the digits and faces judges, figures, a run's results
     interop/       (260)  to and from PyTorch
   programs
     demo/          (970)  python -m minigan.demo (and python -m minigan.demo.selfcheck)

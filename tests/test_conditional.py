@@ -219,3 +219,104 @@ def test_class_agreement_judges_n_rows_generated_from_its_seed():
     np.testing.assert_array_equal(judge.images, model.generate(conditional.requested_classes(50), seed=3))
     conditional.class_agreement(model, judge)
     np.testing.assert_array_equal(judge.images, model.generate(conditional.requested_classes(1000), seed=0))
+
+
+# ---- several factors and a DCGAN (the faces, issue 29) ----------------------------------------------
+SHAPE, COUNTS = (3, 8, 8), (3, 2, 4)             # tiny faces-like data: 8x8 RGB, three factors
+
+
+def factored_model(seed=0, backend=None, **changes):
+    host = np.random.default_rng(60 + seed)
+    images = host.uniform(-1, 1, (N, 3 * 8 * 8))
+    labels = np.stack([host.integers(0, k, N) for k in COUNTS], axis=1)        # (N, 3)
+    settings = {"arch": "dcgan", "m": M, "noise_dim": 3, "g_hidden": (4,), "d_hidden": (4,), **changes}
+    model = conditional.ConditionalGAN(images, labels, seed=seed, backend=backend, classes=COUNTS,
+                                       image_shape=SHAPE, **settings)
+    return model, images, labels
+
+
+def test_projection_d_is_w_phi_plus_the_classes_embedding_dotted_with_phi():
+    """D(x, y) = w . phi(x) + b + (onehot(y) V) . phi(x): the class meets the image. Joined
+    before the last Linear instead, a class would shift every image's logit by one constant."""
+    model, images, labels = factored_model()
+    D = model.D
+    x, y = t32(images[:4]), model.one_hot(F32.asarray(labels[:4]))
+    phi = D.features(x).numpy()                                                  # (4, F)
+    w, b, V = D.head.weight.numpy(), D.head.bias.numpy(), D.embed.numpy()
+    expected = phi @ w + b + np.sum((y.numpy() @ V) * phi, axis=1, keepdims=True)
+    np.testing.assert_allclose(model.discriminator(x, y).numpy(), expected, rtol=1e-5, atol=1e-6)
+    assert V.shape == (sum(COUNTS), phi.shape[1])
+    names = [name for name, _ in D.named_parameters()]
+    assert names[-1] == "embed" and "head.weight" in names
+    other = model.one_hot(F32.asarray(np.array([[1, 1, 3]] * 4)))                # every image asked as one class
+    shift = (model.discriminator(x, other) - model.discriminator(x, y)).numpy().ravel()
+    assert np.ptp(shift) > 1e-4 * np.abs(shift).max()                            # a different shift per image
+
+
+def test_gradients_through_the_projection_discriminator_match_finite_differences():
+    be = minigan.get_backend("numpy")
+    D = conditional.ProjectionDiscriminator((2,), (1, 8, 8), 3, rng=be.random(1), backend=be)
+    for _, p in D.named_parameters():
+        p.data = p.data.astype(np.float64)
+    host = np.random.default_rng(2)
+    x = minigan.tensor(host.normal(size=(3, 64)), requires_grad=True, backend=be)
+    y = minigan.tensor(np.eye(3)[[0, 2, 1]], backend=be)
+    assert minigan.gradcheck(lambda x: (D(x, y) ** 2).sum(), [x])
+    V = D.embed
+    V.requires_grad = True
+    assert minigan.gradcheck(lambda v: (D(x.detach(), y) ** 2).sum(), [V])
+
+
+def test_several_factors_one_hot_side_by_side_and_drawn_in_turn():
+    model, images, labels = factored_model()
+    got = model.one_hot(F32.asarray(np.array([[2, 0, 3], [0, 1, 0]]))).numpy()
+    np.testing.assert_array_equal(got, [[0, 0, 1, 1, 0, 0, 0, 0, 1], [1, 0, 0, 0, 1, 1, 0, 0, 0]])
+    replay = F32.random(0)
+    replay.set_state(model.rng.state())
+    drawn = np.stack([replay.integers(0, k, (M,)) for k in COUNTS], axis=1)     # colour, eyes, mouth in turn
+    np.testing.assert_array_equal(model.fake_classes(M).numpy(), model.one_hot(F32.asarray(drawn)).numpy())
+    assert model.counts == COUNTS and model.classes == COUNTS
+    first = [p.shape for p in model.G.parameters()][0]
+    assert first in ((3 + 9, 4 * 16), (4 * 16, 3 + 9))                         # [z, onehot(y)] into G's Linear
+    for bad in ([1, 2], [[3, 0, 0]], [[0, 2, 0]], [[0, 0, -1]], [[0, 0]], []):
+        with pytest.raises(ValueError, match="labels: got"):
+            model.generate(bad)
+    with pytest.raises(ValueError, match=r"labels: got shape \(30,\), wanted \(n,\) classes or \(n, 3\) rows"):
+        conditional.ConditionalGAN(images, labels[:, 0], classes=COUNTS, image_shape=SHAPE, arch="dcgan")
+    with pytest.raises(ValueError, match="arch: got 'dcgan'"):
+        conditional.ConditionalGAN(images, labels, classes=COUNTS, arch="dcgan")
+
+
+@pytest.mark.parametrize("backend", ["numpy", "strict"])
+def test_a_conditional_dcgan_trains_and_generates_in_eval_mode(backend):
+    model, _, labels = factored_model(backend=backend)
+    before = [p.numpy().copy() for p in model.D.parameters()]
+    model.train(2)
+    assert model.step == 2 and all(np.any(a != p.numpy()) for a, p in zip(before, model.D.parameters()))
+    assert model.G.training
+    out = model.generate(labels[:5], seed=1)
+    assert out.shape == (5, 3 * 8 * 8) and np.abs(out).max() <= 1.0 and model.G.training
+    np.testing.assert_array_equal(out[:1], model.generate(labels[:1], seed=1)[:1])   # eval: no batch statistics
+
+
+def test_grid_rows_and_every_combination_asked_in_turn():
+    rows = conditional.requested_rows((3, 2, 4), row_factor=2, columns=3)
+    assert rows.tolist() == [[0, 0, r] if c == 0 else [1, 1, r] if c == 1 else [2, 0, r]
+                             for r in range(4) for c in range(3)]
+    every = conditional.requested_combinations(30, (3, 2, 4))
+    assert len({tuple(r) for r in every[:24]}) == 24 and every[24:].tolist() == every[:6].tolist()
+    assert every[:3].tolist() == [[0, 0, 0], [0, 0, 1], [0, 0, 2]]
+
+
+class FactorJudge:
+    """Answers every factor right except the last, which it always calls class 0."""
+
+    def probabilities(self, images):
+        asked = conditional.requested_combinations(len(images), COUNTS)
+        return {name: np.eye(k)[asked[:, f] if f < 2 else np.zeros(len(images), int)]
+                for f, (name, k) in enumerate(zip(("colour", "eyes", "mouth"), COUNTS))}
+
+
+def test_factor_agreement_is_per_factor_on_every_combination():
+    model, _, _ = factored_model()
+    assert conditional.factor_agreement(model, FactorJudge(), n=48) == {"colour": 1.0, "eyes": 1.0, "mouth": 0.25}

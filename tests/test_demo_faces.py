@@ -58,3 +58,33 @@ def test_colour_grid_tiles_rows_in_order():
     assert np.all(grid[0] == 1.0)                                             # white padding
     with pytest.raises(ValueError, match=r"image_shape: got \(1, 8, 8\), wanted \(3, rows, cols\)"):
         plot_faces.colour_grid(images, (1, 8, 8))
+
+
+@pytest.mark.slow
+def test_a_conditional_faces_run_writes_its_folder_scores_each_factor_and_resumes(tmp_path):
+    """--dataset faces --conditional: a conditional DCGAN, the agreement per factor, a row per mouth."""
+    args = ["--dataset", "faces", "--conditional", "--batch-size", "8", "--no-progress", "--quiet",
+            "--out", str(tmp_path)]
+    assert demo.main([*args, "--steps", "2"]) == 0
+    run = tmp_path / "run-001"
+    assert sorted(os.listdir(run)) == sorted(("run.json", "metrics.json", "history.csv", "checkpoint.npz",
+                                              "losses.png", "samples.png", ".lock"))
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["dataset"] == "faces" and metrics["mode"] == "conditional" and metrics["config"]["arch"] == "dcgan"
+    for factor in ("colour", "eyes", "mouth"):
+        assert 0.0 <= metrics[f"{factor}_agreement"] <= 1.0
+    for name in ("recognizable_fraction", "combinations_covered", "frechet_distance", "frechet_floor"):
+        assert name in metrics, name
+    with Image.open(run / "samples.png") as png:
+        assert png.mode in ("RGB", "RGBA")
+    assert len((run / "history.csv").read_text().splitlines()) == 1 + 2
+    assert demo.main([*args[:-2], "--steps", "3", "--resume", str(run / "checkpoint.npz")]) == 0
+    assert len((run / "history.csv").read_text().splitlines()) == 1 + 3
+
+
+def test_conditional_faces_refuses_what_it_does_not_have(tmp_path, capsys):
+    assert demo.main(["--dataset", "faces", "--conditional", "--arch", "mlp", "--out", str(tmp_path)]) == 2
+    assert "--arch: not available with --conditional" in capsys.readouterr().err
+    assert demo.main(["--dataset", "faces", "--labels", "100", "--out", str(tmp_path)]) == 2
+    assert "--labels: got --dataset faces, wanted --dataset digits" in capsys.readouterr().err
+    assert not os.listdir(tmp_path)

@@ -139,7 +139,8 @@ def build_parser() -> Parser:
                    help="with --dataset digits: a semi-supervised GAN's classifier from N labelled digits (N/10 per "
                         "class) and the unlabelled rest, against the same network on the N labels alone")
     p.add_argument("--conditional", action="store_true",
-                   help="with --dataset digits: a conditional GAN, G(z, y) draws the digit y (a 10x10 grid, a row per class)")
+                   help="with --dataset digits or faces: a conditional GAN, G(z, y) draws the digit y (a 10x10 "
+                        "grid, a row per class) or the face of classes y (a DCGAN; a 5x10 grid, a row per mouth)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return p

@@ -2,6 +2,7 @@
 
     python -m minigan.demo --dataset digits --labels 100 --seed 3    # semi-supervised classifier
     python -m minigan.demo --dataset digits --conditional            # one row of digits per class
+    python -m minigan.demo --dataset faces --conditional             # one row of faces per mouth (a DCGAN)
     python -m minigan.demo --dataset digits --conditional --resume minigan-out/run-001/checkpoint.npz
 
 Both train on the training part of the fixed digits split (``minigan.data.splits``) and
@@ -17,7 +18,10 @@ and besides:
   the GAN); learning_curves.png and curves.csv (test accuracy of both as training goes).
 - ``--conditional``: metrics.json with ``class_agreement`` (the fraction of 1,000
   generated digits, 100 asked for each class, that the digits classifier puts in the class
-  asked for); samples.png is a 10x10 grid, row r asked for digit r.
+  asked for); samples.png is a 10x10 grid, row r asked for digit r. With --dataset faces:
+  ``factor_agreement`` per factor (colour, eyes, mouth; 1,000 faces, every combination
+  asked for in turn, judged by ``minigan.judging.faces_judge``) and the judge's three
+  numbers; samples.png is a 5x10 grid, row r asked for mouth r (colour and eyes vary).
 
 ``--resume FILE`` (with the same --labels N or --conditional) goes on from the checkpoint
 in its own folder; the run then ends as the run that never stopped would have. The options
@@ -53,10 +57,11 @@ def check(args) -> None:
     mode = "--labels" if args.labels is not None else "--conditional"
     if args.labels is not None and args.conditional:
         raise UsageError("--labels and --conditional: got both, wanted one (a semi-supervised or a conditional run)")
-    if args.dataset != "digits":
-        raise UsageError(f"{mode}: got --dataset {args.dataset or 'ring (the default)'}, wanted --dataset digits "
-                         f"(the only labelled dataset)")
-    for name in NOT_HERE:
+    if args.dataset != "digits" and not (args.conditional and args.dataset == "faces"):
+        wanted = "digits or faces" if args.conditional else "digits"
+        raise UsageError(f"{mode}: got --dataset {args.dataset or 'ring (the default)'}, wanted --dataset {wanted} "
+                         f"(the labelled datasets)")
+    for name in NOT_HERE + (("arch",) if args.conditional and args.dataset == "faces" else ()):
         if getattr(args, name, None) is not None:
             raise UsageError(f"--{name}: not available with {mode} (its recipe is fixed); leave it out")
     if args.labels is not None and (args.labels % 10 or not 10 <= args.labels <= 1000):
@@ -78,17 +83,17 @@ def run(args, argv: list, program: str, say, backend: str) -> int:
     else:
         path = os.path.dirname(os.path.abspath(args.resume))
     with folders.RunFolder(path, run_id, shlex.join([*program.split(), *argv])) as folder:
-        trainer = Trainer(kind, settings, seed, backend, run_id)
+        trainer = Trainer(kind, settings, seed, backend, run_id, args.dataset)
         try:
             trainer.start(folder, saved)
             say(f"run {run_id} in {path}{os.sep}" + (f", resumed at step {trainer.model.step}" if saved else ""))
-            say(f"training a {'semi-supervised' if args.labels is not None else 'conditional'} GAN on digits "
+            say(f"training a {'semi-supervised' if args.labels is not None else 'conditional'} GAN on {args.dataset} "
                 f"to step {settings['steps']}")
             started = time.perf_counter()
             trainer.train(folder, args.checkpoint_every)
             scores, files = trainer.finish(folder, say)
             seconds = time.perf_counter() - started
-            summary = {"run_id": run_id, "dataset": "digits", "mode": trainer.mode, "backend": backend,
+            summary = {"run_id": run_id, "dataset": args.dataset, "mode": trainer.mode, "backend": backend,
                        "steps": settings["steps"], "seconds": round(seconds, 2), "seed": seed, **scores,
                        "resumed_from": saved.step if saved else None,
                        "config": {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}}
@@ -117,7 +122,8 @@ def plan(args, seed: int):
     """(kind, settings, run id, the checkpoint read or None) of the run asked for."""
     from minigan.variants import conditional, semi_supervised
 
-    settings = dict(semi_supervised.RECIPE if args.labels is not None else conditional.RECIPE)
+    settings = dict(semi_supervised.RECIPE if args.labels is not None else
+                    conditional.FACES_RECIPE if args.dataset == "faces" else conditional.RECIPE)
     for option, field in (("steps", "steps"), ("batch_size", "m"), ("lr", "lr")):
         if getattr(args, option) is not None:
             settings[field] = getattr(args, option)
@@ -125,7 +131,7 @@ def plan(args, seed: int):
     what = {"kind": kind, "seed": seed, **{k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}}
     fingerprint = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:8]
     if args.resume is None:
-        return kind, settings, f"digits-{kind}-seed{seed}-{fingerprint}", None
+        return kind, settings, f"{args.dataset}-{kind}-seed{seed}-{fingerprint}", None
     if not os.path.isfile(args.resume):
         raise RunError(f"--resume {args.resume}: no such file; pass the checkpoint.npz of an earlier {kind} run")
     try:
@@ -150,17 +156,19 @@ class Trainer:
     """One --labels or --conditional run as the checkpoint sees it: ``model`` has G, D, opt_G,
     opt_D, rng and step (what checkpoint.save writes); ``columns`` are history.csv's rows."""
 
-    def __init__(self, kind: str, settings: dict, seed: int, backend: str, run_id: str):
+    def __init__(self, kind: str, settings: dict, seed: int, backend: str, run_id: str, dataset: str = "digits"):
         from minigan.gan import callbacks
         from minigan.variants import conditional
         from minigan.data.splits import digits_split
 
-        self.kind, self.settings, self.seed, self.backend = kind, settings, seed, backend
+        self.kind, self.settings, self.seed, self.backend, self.dataset = kind, settings, seed, backend, dataset
         self.mode = "conditional" if kind == "conditional" else "semi_supervised"
         self.split = digits_split()
         self.columns = {name: [] for name in callbacks.FIELDS}
         self.curve = []                                   # --labels: (step, test accuracy of D)
-        if self.mode == "conditional":
+        if self.mode == "conditional" and dataset == "faces":
+            self.model = conditional.faces_gan(seed=seed, backend=backend, **settings)
+        elif self.mode == "conditional":
             self.model = conditional.ConditionalGAN(self.split.train.images, self.split.train.labels, seed=seed,
                                                     backend=backend, **settings)
         else:
@@ -222,6 +230,8 @@ class Trainer:
         from minigan.judging import plot
 
         plot.plot_losses(self.columns, os.path.join(folder.path, "losses.png"))
+        if self.mode == "conditional" and self.dataset == "faces":
+            return conditional_faces(self.model, self.seed, folder.path, say)
         if self.mode == "conditional":
             from minigan.judging import digits_features
             from minigan.variants import conditional
@@ -245,6 +255,25 @@ class Trainer:
         samples = self.model.G.backend.to_host(_generate(self.model, 100, self.seed))
         plot.plot_digits(samples, os.path.join(folder.path, "samples.png"), title="the semi-supervised GAN's G(z)")
         return scores, ["curves.csv", "learning_curves.png", "samples.png"]
+
+
+def conditional_faces(model, seed: int, folder: str, say) -> tuple:
+    """--dataset faces --conditional: (scores, files) as ``Trainer.finish`` returns them."""
+    from minigan.judging import faces_judge, plot_faces
+    from minigan.variants import conditional
+
+    say("scoring the faces with a small convolutional judge (trained once, then cached)")
+    judge = faces_judge.faces_judge()
+    agreement = conditional.factor_agreement(model, judge, n=1000, seed=seed)
+    scores = {**{f"{factor}_agreement": value for factor, value in agreement.items()},
+              **judge.score(model.generate(conditional.requested_combinations(1000, model.counts), seed=seed)),
+              "judge_accuracy": judge.accuracy}
+    mouths = list(faces_judge.FACTORS).index("mouth")
+    samples = model.generate(conditional.requested_rows(model.counts, mouths), seed=seed)
+    plot_faces.plot_faces(samples, os.path.join(folder, "samples.png"), (3, judge.size, judge.size), columns=10,
+                          label="G(z, y): row r asked for mouth r",
+                          title="smile, frown, open, flat, tongue (colour and eyes vary along a row)")
+    return scores, ["samples.png"]
 
 
 # ---- the semi-supervised run's pieces (as semi_supervised.compare makes them, step by step) ------------
