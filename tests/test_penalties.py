@@ -167,3 +167,63 @@ def test_r1_on_images_is_the_penalty_on_their_rows():
     (g,) = minigan.grad(ops.tanh(rows @ W).sum(), rows)
     assert r1.item() == pytest.approx(float(np.mean(np.sum(g.numpy() ** 2, axis=1))), rel=1e-12)
     assert seen == [(3, 3, 2, 2)]
+
+
+@pytest.mark.parametrize("shape", [(4, 3, 2, 2), (4, 2, 6)])
+def test_both_penalties_on_images_give_d_images_and_sum_over_every_pixel(shape):
+    rng = np.random.default_rng(6)
+    W = host(rng.normal(size=(12, 1)) * 0.5, requires_grad=True)
+    seen = []
+
+    def D(x):
+        seen.append(x.shape)
+        flat = x.reshape(x.shape[0], -1)
+        return ops.tanh(flat @ W) + 0.1 * (flat * flat) @ W    # not linear: the gradient depends on the point
+
+    real, fake = host(rng.normal(size=shape)), host(rng.normal(size=shape))
+    eps = host(rng.uniform(size=(4, 1)))
+
+    def by_rows(points):
+        rows = points.reshape(4, 12).detach().requires_grad_()
+        (g,) = minigan.grad(D(rows).sum(), rows)
+        return np.sum(g.numpy() ** 2, axis=1)                      # ||grad_x D(x_i)||^2 over all 12 numbers
+
+    assert losses.r1_penalty(D, real).item() == pytest.approx(float(np.mean(by_rows(real))), rel=1e-10)
+    x_hat = host(eps.numpy() * real.numpy().reshape(4, 12) + (1 - eps.numpy()) * fake.numpy().reshape(4, 12))
+    expected = float(np.mean((np.sqrt(by_rows(x_hat) + losses.penalties.TINY) - 1) ** 2))
+    seen.clear()
+    assert losses.gradient_penalty(D, real, fake, eps).item() == pytest.approx(expected, rel=1e-10)
+    assert seen == [shape]                                            # D was shown images, not rows
+
+
+def test_a_flat_d_has_a_finite_gradient_penalty():
+    """||g|| = sqrt(||g||^2 + TINY): where D is flat the norm is 1e-6, not sqrt(0) (whose
+    derivative is infinite) or sqrt(-TINY) (NaN)."""
+    w = host(np.zeros((2, 1)), requires_grad=True)
+    x = host(np.ones((3, 2)))
+    gp = losses.gradient_penalty(lambda t: t @ w, x, x, host(np.full((3, 1), 0.5)))
+    assert gp.item() == pytest.approx((1e-6 - 1) ** 2, rel=1e-12)
+    gp.backward()
+    assert np.all(np.isfinite(w.grad))
+
+
+def test_the_points_must_be_floating_samples_and_d_a_module_without_batch_statistics():
+    D = lambda x: x @ host(np.ones((2, 1)))  # noqa: E731
+    with pytest.raises(ValueError, match=r"x: got shape \(3, 2\) and dtype int64"):
+        losses.r1_penalty(D, Tensor(np.zeros((3, 2), dtype=np.int64), minigan.get_backend("numpy")))
+    with pytest.raises(ValueError, match=r"x: got shape \(0, 2\)"):
+        losses.r1_penalty(D, host(np.zeros((0, 2))))
+    with pytest.raises(TypeError, match="real: got ndarray"):
+        losses.gradient_penalty(D, np.zeros((3, 2)), host(np.zeros((3, 2))), host(np.zeros((3, 1))))
+    with pytest.raises(TypeError, match="fake: got ndarray"):
+        losses.gradient_penalty(D, host(np.zeros((3, 2))), np.zeros((3, 2)), host(np.zeros((3, 1))))
+    with pytest.raises(ValueError, match=r"eps: got ndarray, wanted"):
+        losses.gradient_penalty(D, host(np.zeros((3, 2))), host(np.zeros((3, 2))), np.zeros((3, 1)))
+    with pytest.raises(ValueError, match="D: got outputs ndarray for 3 samples"):
+        losses.r1_penalty(lambda x: np.zeros((3, 1)), host(np.zeros((3, 2))))
+    bn = nn.Sequential(nn.Linear(2, 4, rng=minigan.get_backend("numpy").random(0)), nn.BatchNorm1d(4),
+                       nn.Linear(4, 1, rng=minigan.get_backend("numpy").random(1)))
+    with pytest.raises(ValueError, match="D: got a BatchNorm1d in training mode"):
+        losses.r1_penalty(bn, host(np.ones((3, 2))))
+    bn.eval()
+    assert np.isfinite(losses.r1_penalty(bn, Tensor(np.ones((3, 2), dtype=np.float32), minigan.get_backend("numpy"))).item())

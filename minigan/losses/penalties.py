@@ -81,7 +81,7 @@ def gradient_penalty(D, real: Tensor, fake: Tensor, eps: Tensor) -> Tensor:
     reach D's parameters only: real, fake and eps are taken as constants.
     """
     shape = real.shape if isinstance(real, Tensor) else None
-    if isinstance(fake, Tensor) and fake.shape != shape:
+    if isinstance(real, Tensor) and isinstance(fake, Tensor) and fake.shape != shape:   # (else: real's own error)
         raise ValueError(f"fake: got shape {fake.shape}, wanted real's shape {shape}")
     real, fake = _check_points("real", real), _check_points("fake", fake)
     if not isinstance(eps, Tensor) or eps.shape != (real.shape[0], 1):
