@@ -73,6 +73,7 @@ MODULES = {
 SS = "minigan/variants/semi_supervised.py"
 CONDITIONAL = "minigan/variants/conditional.py"
 DISCRETE = "minigan/nn/discrete.py"
+PENALTIES = "minigan/losses/penalties.py"
 EQUIVALENT = {
     (SS, "return ((logits - c).exp().sum(axis=1, keepdims=True).log() + c).reshape(-2)   # (m,)"):
         "reshape reads any negative size as 'the rest' on NumPy and array-api-strict: (m, 1) -> (m,) either way",
@@ -108,6 +109,14 @@ EQUIVALENT = {
         "NumPy's astype(None) is astype(float64)",
     (DISCRETE, "return ops.softmax(self.logits, ).numpy().astype(np.float64)"):
         "softmax's default axis is -1, the one named",
+    (PENALTIES, "return x if (x.ndim == 2) and False else x.detach().reshape(x.shape[0], -1)"):
+        "rows (m, dim) reshaped to (m, dim) are the same rows, and both callers detach them anyway",
+    (PENALTIES, "return x if x.ndim == 2 else x.detach().reshape(x.shape[0], -2)"):
+        "reshape reads any negative size as 'the rest'",
+    (PENALTIES, "scores = D(x if (shape is None or len(shape) == 2) and False else x.reshape(shape))"):
+        "shape is never None here (both callers pass a Tensor's), and rows reshaped to their own 2-D shape are the same",
+    (PENALTIES, "scores = D(x if shape is None and len(shape) == 2 else x.reshape(shape))"):
+        "shape is never None here, and rows reshaped to their own 2-D shape are the same",
 }
 
 DETECTED = ("killed", "timeout", "segfault", "caught by type check")
@@ -138,6 +147,8 @@ def configure(workdir: Path, module: str, tests: list) -> None:
 
 def mutmut(workdir: Path, *args, capture=True) -> str:
     executable = Path(sys.executable).with_name("mutmut")
+    if not executable.exists() and not shutil.which("mutmut"):
+        raise SystemExit("mutmut: not installed for this Python; pip install mutmut (3.x)")
     env = {**os.environ, "HYPOTHESIS_PROFILE": "ci", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     command = ["nice", "-n", "10", str(executable if executable.exists() else "mutmut"), *args]
     done = subprocess.run(command, cwd=workdir, env=env, text=True, capture_output=capture)
