@@ -100,7 +100,7 @@ def write_figures(model, history: dict, snapshots: list, samples, out: str) -> N
         radius = metrics.HIGH_QUALITY_STDS * p_data.std      # a sample inside counts as high quality
         plot.plot_samples_2d(real, samples, figure, discriminator=d_output(model), centres=p_data.centres,
                              title=title, loss=loss, radius=radius)
-        plot.save_training_gif(snapshots, gif, real=real, centres=p_data.centres, radius=radius)
+        plot.save_training_gif(snapshots, gif, real=real, centres=p_data.centres)   # small frames: rings of one size
 
 
 def d_output(model):
