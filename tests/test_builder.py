@@ -44,11 +44,11 @@ def test_both_sgds_get_the_configs_lr_and_momentum():
 def test_g_then_d_are_drawn_from_the_seeds_generator_then_the_minibatches(noise):
     """One generator, backend.random(seed): G's weights, then D's, then every minibatch."""
     config = tiny(seed=5, noise=noise, noise_dim=3, g_activation="leaky_relu", g_output="tanh",
-                  d_activation="relu")
+                  d_activation="tanh")         # not MLP's default (relu): D must be given its own
     model = builder.build(config)
     rng = minigan.get_backend("numpy").random(5)
     G = nn.MLP([3, 8, 2], "leaky_relu", "tanh", rng=rng)
-    D = nn.MLP([2, 8, 1], "relu", rng=rng)
+    D = nn.MLP([2, 8, 1], "tanh", rng=rng)
     for ours, theirs in ((model.G, G), (model.D, D)):
         for a, b in zip(params(ours), params(theirs)):
             npt.assert_array_equal(a, b)
@@ -216,15 +216,18 @@ class SmallImages:
         return rng.uniform((m, 64), -1.0, 1.0)
 
 
-@pytest.mark.parametrize("noise", ["normal", "uniform"])
-def test_a_dcgan_config_builds_dcgan_networks_from_the_seed(noise, monkeypatch):
+@pytest.mark.parametrize("noise, backend, output", [("normal", "numpy", "tanh"), ("uniform", "strict", None)])
+def test_a_dcgan_config_builds_dcgan_networks_from_the_seed(noise, backend, output, monkeypatch):
     monkeypatch.setattr(builder, "make_dataset", lambda config: SmallImages())
     config = gan.recipe("faces", g_hidden=(4,), d_hidden=(2,), noise_dim=3, noise=noise, seed=2, m=4, steps=3,
-                        threads=None)
+                        threads=None, backend=backend, g_output=output)
     model = builder.build(config)
-    rng = minigan.get_backend("numpy").random(2)
-    G = nn.dcgan_generator(3, (4,), (1, 8, 8), "tanh", rng=rng)
-    D = nn.dcgan_discriminator((2,), (1, 8, 8), rng=rng)
+    rng = minigan.get_backend(backend).random(2)
+    G = nn.dcgan_generator(3, (4,), (1, 8, 8), output, rng=rng, backend=backend)
+    D = nn.dcgan_discriminator((2,), (1, 8, 8), rng=rng, backend=backend)
+    assert model.G.backend.name == model.D.backend.name == backend
+    z = minigan.tensor(np.random.default_rng(0).normal(size=(4, 3)) * 3, backend=backend, dtype="float32")
+    npt.assert_array_equal(model.G.backend.to_host(model.G(z).data), G.backend.to_host(G(z).data))   # its output too
     for ours, theirs in ((model.G, G), (model.D, D)):
         assert type(ours) is type(theirs) and len(params(ours)) == len(params(theirs))
         for a, b in zip(params(ours), params(theirs)):

@@ -320,3 +320,12 @@ class FactorJudge:
 def test_factor_agreement_is_per_factor_on_every_combination():
     model, _, _ = factored_model()
     assert conditional.factor_agreement(model, FactorJudge(), n=48) == {"colour": 1.0, "eyes": 1.0, "mouth": 0.25}
+
+
+def test_class_agreement_asks_for_the_models_own_classes():
+    host = np.random.default_rng(7)
+    model = conditional.ConditionalGAN(host.uniform(-1, 1, (12, DIM)), host.integers(0, 3, 12), classes=3, m=4,
+                                       noise_dim=3, g_hidden=(8,), d_hidden=(8,))
+    judge = Recording()
+    assert conditional.class_agreement(model, judge, n=30) == pytest.approx(1 / 3)   # 10 rows of each of 0, 1, 2
+    assert len(judge.images) == 30

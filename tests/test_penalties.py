@@ -213,6 +213,8 @@ def test_the_points_must_be_floating_samples_and_d_a_module_without_batch_statis
         losses.r1_penalty(D, Tensor(np.zeros((3, 2), dtype=np.int64), minigan.get_backend("numpy")))
     with pytest.raises(ValueError, match=r"x: got shape \(0, 2\)"):
         losses.r1_penalty(D, host(np.zeros((0, 2))))
+    with pytest.raises(TypeError, match="real: got list"):
+        losses.gradient_penalty(D, [[0.0, 0.0]], host(np.zeros((1, 2))), host(np.zeros((1, 1))))
     with pytest.raises(TypeError, match="real: got ndarray"):
         losses.gradient_penalty(D, np.zeros((3, 2)), host(np.zeros((3, 2))), host(np.zeros((3, 1))))
     with pytest.raises(TypeError, match="fake: got ndarray"):
