@@ -387,3 +387,21 @@ def test_the_loops_step_under_an_acting_policy_when_they_run(two_cores, monkeypa
         train()
         assert ticks and all(ticks), name
         assert threads._ACTIVE is None, name
+
+
+def test_every_loop_a_tutorial_writes_runs_under_the_policy():
+    """The tutorials' own loops that step a minigan optimizer are written ``for ... in threads.loop(...)``."""
+    torch_only = {"ddp_ring_gan.py"}  # PyTorch's optimizers and threads, not NumPy's BLAS
+    found = []
+    for path in sorted((ROOT / "tutorials").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        module = ast.FunctionDef(name="<module>", args=None, body=tree.body, decorator_list=[], returns=None,
+                                 type_comment=None, lineno=1)
+        for f in [*_functions(tree), module]:
+            for loop in (n for n in _own_nodes(f) if isinstance(n, (ast.For, ast.While))):
+                if _steps_directly(ast.Module(body=loop.body, type_ignores=[])) and path.name not in torch_only:
+                    covered = _covered_function(f) or (isinstance(loop, ast.For) and _is_policy_call(loop.iter, "loop"))
+                    found.append((path.name, loop.lineno, covered))
+    assert {name for name, _, _ in found} >= {"04_layers_and_mlps.py", "05_the_minimax_game.py",
+                                              "06_optimal_discriminator.py"}
+    assert [(name, line) for name, line, covered in found if not covered] == []
