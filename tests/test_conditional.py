@@ -329,3 +329,12 @@ def test_class_agreement_asks_for_the_models_own_classes():
     judge = Recording()
     assert conditional.class_agreement(model, judge, n=30) == pytest.approx(1 / 3)   # 10 rows of each of 0, 1, 2
     assert len(judge.images) == 30
+
+
+def test_class_agreement_judges_1000_rows_by_default():
+    host = np.random.default_rng(8)
+    model = conditional.ConditionalGAN(host.uniform(-1, 1, (14, DIM)), host.integers(0, 7, 14), classes=7, m=4,
+                                       noise_dim=3, g_hidden=(8,), d_hidden=(8,))
+    judge = Recording()
+    conditional.class_agreement(model, judge)
+    assert len(judge.images) == 7 * (1000 // 7)                   # 142 of each class (1001 would give 143)
