@@ -32,19 +32,12 @@ from minigan import data, nn, optim, threads
 from minigan.judging import metrics
 from minigan.autograd import Tensor, no_grad
 from minigan.backend import get_backend
+from minigan.data.base import cache_dir, write_cache  # $MINIGAN_CACHE, else ~/.cache/minigan
 
 CACHE_VERSION = 1
 SIZES = [64, 128, 64, 10]        # the features are the 64 activations before the last Linear
 N_TRAIN = 1500                   # the first 1,500 digits (shuffled by the seed) train it
 STEPS, BATCH, LR = 800, 64, 1e-3   # about 28 passes over the 1,500: held-out accuracy ~0.97
-
-
-def cache_dir() -> str:
-    """Where cached files go: ``$MINIGAN_CACHE`` if set (and not empty), else ``~/.cache/minigan``.
-
-    A leading ``~`` in the variable is the home folder, as in a shell.
-    """
-    return os.path.expanduser(os.environ.get("MINIGAN_CACHE") or os.path.join("~", ".cache", "minigan"))
 
 
 def cross_entropy(logits: Tensor, onehot: Tensor) -> Tensor:
@@ -164,15 +157,7 @@ def _save(classifier: DigitsClassifier, path: str, fingerprint: str) -> None:
     arrays = dict(classifier.net.state_dict(), fingerprint=np.asarray(fingerprint),
                   accuracy=np.asarray(classifier.accuracy),
                   real_mean=classifier.real_mean, real_cov=classifier.real_cov)
-    temp = f"{path}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(temp, "wb") as file:
-            np.savez(file, **arrays)
-        os.replace(temp, path)
-    except OSError:
-        if os.path.exists(temp):
-            os.remove(temp)
+    write_cache(path, arrays)
 
 
 def digits_classifier(seed: int = 0, folder: str | None = None) -> DigitsClassifier:
