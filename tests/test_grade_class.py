@@ -196,6 +196,26 @@ def test_interrupt_then_resume_grades_each_copy_once_and_jobs_1_agrees_with_jobs
            {s: [r[c] for c in columns] for s, r in parallel.items()}
 
 
+def test_a_grader_failure_is_error_grader_with_no_total_and_is_graded_again(copies, tmp_path, monkeypatch):
+    from minigan.assignments import gradeone
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copytree(copies["key"], subs / "ada")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the grader's own bug")
+
+    monkeypatch.setattr(gradeone, "grade", broken)  # the forked worker inherits it
+    assert run_class(subs, tmp_path / "out") == 0
+    row = read_csv(tmp_path / "out" / "grades.csv")["ada"]
+    assert row["status"] == "error: grader" and row["total"] == "" and "the grader's own bug" in row["note"]
+    monkeypatch.undo()
+    assert run_class(subs, tmp_path / "out") == 0  # the plain command again: ada is graded this time
+    row = read_csv(tmp_path / "out" / "grades.csv")["ada"]
+    assert row["status"] == "graded" and row["total"] == "2"
+
+
 def test_grade_class_refuses_bad_arguments_in_one_line(klass, tmp_path, capsys):
     subs, _ = klass
     for extra, words in ((["--jobs", "0"], "--jobs: got 0"), (["--jobs", "100000"], "exceeds"),

@@ -6,8 +6,9 @@ For each student (a folder, .zip or .tar.gz in SUBMISSIONS named by the student'
 grader unpacks the submission safely (unpack.py) into RESULTS/work/ID, grades it in a
 process of its own (gradeone.py, which calls ``grade()``), and writes RESULTS/results/ID.json
 atomically: one file per student, so an interrupted class loses at most the copies in
-flight. The same command again grades only the students without a result, or whose
-submission changed since (its fingerprint); ``--student ID`` grades that one again.
+flight. The same command again grades only the students without a result, whose
+submission changed since (its fingerprint), or on whose copy the grader itself failed;
+``--student ID`` grades that one again.
 Then gradebook.py writes grades.csv, feedback/, report.json, summary.md and totals.png from
 every result file.
 
@@ -53,6 +54,9 @@ def load_results(folder: Path, chosen) -> dict:
 def record_for(chosen, sid: str, entry: Path, fingerprint: str, status: str, seconds: float, report=None,
                reason: str = "") -> dict:
     report = report or {}
+    broken = [row for row in report.get("parts", []) if row.get("status") == "error: grader"]
+    if status == "graded" and broken:  # the grader failed on a part: the total is not the student's
+        status, reason = "error: grader", f"{broken[0]['id']}: {broken[0].get('feedback', '')}"
     return {"student": sid, "assignment": chosen.id, "graded_parts": [p.id for p in chosen.parts],
             "submission": entry.name, "fingerprint": fingerprint,
             "status": status, "reason": one_line(reason, 300), "score": report.get("score", 0),
@@ -122,7 +126,8 @@ def _grade_locked(args, chosen, entries, notes, out, results_dir, work_root, say
     if args.student is not None:
         todo = [args.student]
     else:
-        todo = [sid for sid in entries if done.get(sid, {}).get("fingerprint") != fingerprints[sid]]
+        todo = [sid for sid in entries if done.get(sid, {}).get("fingerprint") != fingerprints[sid]
+                or done[sid]["status"] == "error: grader"]  # the grader failed there: try again
     for note in notes:
         say(f"warning: {note}", file=sys.stderr)
     say(f"{chosen.id}: {len(entries)} students, {len(entries) - len(todo)} already graded, {len(todo)} to grade, "

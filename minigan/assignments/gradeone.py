@@ -74,6 +74,7 @@ class Forked:
                 os.chdir(cwd)
                 os.dup2(output.fileno(), 1)
                 os.dup2(output.fileno(), 2)
+                sys.stdout = sys.stderr = open(2, "w", buffering=1, closefd=False)  # not a caller's stand-ins
                 code = main(argv)
             except BaseException:
                 traceback.print_exc()

@@ -96,6 +96,8 @@ def results(chosen, report: dict | None, problem: str, seconds: float, visibilit
     lines = [f"{chosen.id}: {chosen.title}: {score}/{chosen.points}"]
     if problem:
         lines.append(f"Not graded: {problem}")
+    if any(row.get("status") == "error: grader" for row in rows.values()):
+        lines.append("The grader itself failed on a part (its output says which); your teacher will grade it again.")
     if report and report.get("warning"):
         lines.append(f"Note: {report['warning']}")
     return {"score": score, "execution_time": round(seconds), "output": "\n".join(lines), "output_format": "text",
