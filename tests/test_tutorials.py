@@ -230,6 +230,18 @@ CLAIMS = {
         "batchnorm_gradcheck": ((1, 1), (1, 1), 0),  # gradcheck passes (1) on batch norm's backward
         "r1_refuses_batchnorm": ((1, 1), (1, 1), 0),  # the penalty refuses a D with batch norm (1)
     },
+    "17_faces_and_emoji.py": {  # fast: a 60-step judge and tiny networks; training numbers are printed, not claimed
+        "combinations": ((100, 100), (100, 100), 99),  # exact: 5 x 4 x 5
+        "distinct_combinations_in_2000": ((100, 100), (100, 100), 99),  # exact: the set is a function of its seed
+        "judge_min_accuracy": ((0.5, 1.0), (0.98, 1.0), 0.9),  # "0.98 or more on every factor"
+        "real_recognizable_fraction": ((0.0, 1.0), (0.95, 1.0), 0.5),  # real faces score high
+        "real_combinations_covered": ((0, 100), (100, 100), 99),  # 5,000 real faces cover all 100
+        "one_face_combinations_covered": ((1, 1), (1, 1), 2),  # exact: "a generator that repeats one face: 1"
+        "noise_recognizable_fraction": ((0.0, 0.05), (0.0, 0.01), 0.5),  # "noise is recognised as nothing"
+        "dcgan_steps": ((40, 40), (1500, 1500), 1499),  # exact: "1,500 of its 3,000 steps"
+        "real_histogram_largest_bar_share": ((0.0, 1.0), (0.01, 0.05), 0.5),  # "about evenly (1% each)"
+        "conditional_factors": ((3, 3), (3, 3), 2),  # exact: colour, eyes, mouth
+    },
 }
 
 
@@ -314,6 +326,15 @@ MEASURED = {
         "median_gain_change_with_input_noise": (-1.4, None, -0.6),
         "class_agreement": (0.982, None, 0.983),
     },
+    # the judge's claims: one cached judge (trained once, BLAS threads chosen by minigan.threads),
+    # scored with 1 and with 2 threads; the training sections print numbers but claim none
+    "17_faces_and_emoji.py": {
+        "judge_min_accuracy": (1.0, 1.0, None),
+        "real_recognizable_fraction": (0.9996, 0.9996, None),
+        "real_combinations_covered": (100, 100, None),
+        "noise_recognizable_fraction": (0.0, 0.0, None),
+        "real_histogram_largest_bar_share": (0.023, 0.023, None),
+    },
 }
 
 # "How long it runs" in each tutorial's first cell, in seconds, for (fast, full) mode, on two
@@ -332,6 +353,7 @@ SECONDS = {
     "10_staying_in_step.py": (6, 45),
     "11_discrete_data.py": (5, 20), "12_images.py": (5, 25), "13_digits_semi_supervised_and_conditional.py": (10, 150),
     "14_from_minigan_to_pytorch.py": (10, 60), "15_the_gpu.py": (15, 60), "16_convolutions.py": (3, 3),
+    "17_faces_and_emoji.py": (20, 720),
 }
 TIME_FACTOR = 3.0           # "within 3x either way"
 STARTUP_SECONDS = 1.0       # Python and matplotlib's imports: a floor under the fast mode's few seconds
