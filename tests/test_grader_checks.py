@@ -70,7 +70,8 @@ OFF = {"A1.1": 1e-8, "A1.2": 1e-8, "A1.3": 1e-8, "A1.4": 1e-2, "A1.5": 1e-2, "A1
 def off(part, field) -> float:
     value = {**OFF, **SLOW}[part]
     return value.get(field, value["default"]) if isinstance(value, dict) else value
-SLOW = {"A4.1": 1e-5, "A4.2": 1e-5}   # they train GANs: in the full run (and A4.2's findings below)
+SLOW = {"A4.1": 1e-3, "A4.2": 1e-3}   # they train GANs: in the full run (and A4.2's findings below); the
+# runs' floats are compared to 1e-6 * max(1, |value|), an absolute 1e-6 for fractions and means below 1
 
 
 @pytest.fixture(autouse=True)
