@@ -63,7 +63,8 @@ MODULES = {
     "minigan/gan/config.py": ["tests/test_recipes.py", "tests/test_gan.py"],
     "minigan/gan/builder.py": ["tests/test_builder.py", "tests/test_recipes.py"],
     "minigan/runs/resume.py": ["tests/test_resume_plan.py"],   # (test_runs.py's interrupted runs fail under mutmut)
-    "minigan/gan/checkpoint.py": ["tests/test_checkpoint.py", "tests/test_resume_rollback.py"],
+    "minigan/gan/checkpoint.py": ["tests/test_checkpoint.py", "tests/test_resume_rollback.py",
+                                  "tests/test_checkpoint_fields.py"],
     "minigan/assignments/checks.py": ["tests/test_grader_checks.py"],
 }
 
@@ -74,6 +75,7 @@ SS = "minigan/variants/semi_supervised.py"
 CONDITIONAL = "minigan/variants/conditional.py"
 DISCRETE = "minigan/nn/discrete.py"
 PENALTIES = "minigan/losses/penalties.py"
+CHECKPOINT = "minigan/gan/checkpoint.py"
 EQUIVALENT = {
     (SS, "return ((logits - c).exp().sum(axis=1, keepdims=True).log() + c).reshape(-2)   # (m,)"):
         "reshape reads any negative size as 'the rest' on NumPy and array-api-strict: (m, 1) -> (m,) either way",
@@ -117,6 +119,40 @@ EQUIVALENT = {
         "shape is never None here (both callers pass a Tensor's), and rows reshaped to their own 2-D shape are the same",
     (PENALTIES, "scores = D(x if shape is None and len(shape) == 2 else x.reshape(shape))"):
         "shape is never None here, and rows reshaped to their own 2-D shape are the same",
+    (CHECKPOINT, 'current = os.umask(1)   # the only way to read the umask is to set it, then put it back'):
+        'os.umask returns the mask it replaces whatever the new one is, and the next line puts it back',
+    (CHECKPOINT, 'return np.asarray(value, dtype=None)  # a 0-d unicode array: no pickle needed'):
+        'every caller passes a str, which NumPy stores as a 0-d unicode array with or without the dtype',
+    (CHECKPOINT, 'return np.asarray(value, )  # a 0-d unicode array: no pickle needed'):
+        'every caller passes a str, which NumPy stores as a 0-d unicode array with or without the dtype',
+    (CHECKPOINT, '"version": np.asarray(VERSION, dtype=None),'):
+        "NumPy's default integer is int64 (NumPy 2, every platform)",
+    (CHECKPOINT, '"version": np.asarray(VERSION, ),'):
+        "NumPy's default integer is int64 (NumPy 2, every platform)",
+    (CHECKPOINT, '"step": np.asarray(gan.step, dtype=None),'):
+        "NumPy's default integer is int64 (NumPy 2, every platform)",
+    (CHECKPOINT, '"step": np.asarray(gan.step, ),'):
+        "NumPy's default integer is int64 (NumPy 2, every platform)",
+    (CHECKPOINT, 'if np.issubdtype(None, np.floating) and not np.all(np.isfinite(array)):'):
+        'np.issubdtype(None, ...) reads None as float64: the finiteness check then runs on every array, and np.isfinite of an integer array is all True',
+    (CHECKPOINT, 'with atomic_file(path, ) as f:'):
+        "atomic_file's default mode is 'wb', the one named",
+    (CHECKPOINT, 'with zipfile.ZipFile(file, "w", ) as archive:'):
+        "ZipFile's default compression is ZIP_STORED, the one named",
+    (CHECKPOINT, 'with archive.open(zipfile.ZipInfo(f"{key}.npy", ), "w", force_zip64=True) as member:'):
+        "ZipInfo's default date_time is (1980, 1, 1, 0, 0, 0), ZIP_DATE",
+    (CHECKPOINT, 'np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=None)'):
+        'allow_pickle matters only for object arrays; a state holds numbers only',
+    (CHECKPOINT, 'np.lib.format.write_array(member, np.asanyarray(array), )'):
+        'allow_pickle matters only for object arrays; a state holds numbers only',
+    (CHECKPOINT, 'np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=True)'):
+        'allow_pickle matters only for object arrays; a state holds numbers only',
+    (CHECKPOINT, 'group, _, key = name.rpartition("/")'):
+        'member names are group/key with one slash (state_dict keys use dots): partition and rpartition split them alike',
+    (CHECKPOINT, 'if shape != () or dtype.kind not in "XXiuXX":'):
+        "'i' and 'u' are in 'XXiuXX' as they are in 'iu' (a substring test), and no dtype kind is an X",
+    (CHECKPOINT, 'before, rng_before = _states(gan, ), gan.rng.state()'):
+        'the snapshot then holds the optimizers too; a rollback loads them back as they were',
 }
 
 DETECTED = ("killed", "timeout", "segfault", "caught by type check")
