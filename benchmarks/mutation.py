@@ -76,6 +76,7 @@ CONDITIONAL = "minigan/variants/conditional.py"
 DISCRETE = "minigan/nn/discrete.py"
 PENALTIES = "minigan/losses/penalties.py"
 CHECKPOINT = "minigan/gan/checkpoint.py"
+BACKPROP = "minigan/backprop.py"
 EQUIVALENT = {
     (SS, "return ((logits - c).exp().sum(axis=1, keepdims=True).log() + c).reshape(-2)   # (m,)"):
         "reshape reads any negative size as 'the rest' on NumPy and array-api-strict: (m, 1) -> (m,) either way",
@@ -153,6 +154,10 @@ EQUIVALENT = {
         "'i' and 'u' are in 'XXiuXX' as they are in 'iu' (a substring test), and no dtype kind is an X",
     (CHECKPOINT, 'before, rng_before = _states(gan, ), gan.rng.state()'):
         'the snapshot then holds the optimizers too; a rollback loads them back as they were',
+    (BACKPROP, "def backward(root: Tensor, grad=None, retain_graph=None, inputs=None, create_graph: bool = True) -> None:"):
+        "its only caller, Tensor.backward, always passes create_graph (its own default is False)",
+    (BACKPROP, "found = reverse_pass(outputs, seeds, inputs, create_graph, retain_graph, into_leaves=None)"):
+        "into_leaves is only tested for truth: None is False",
 }
 
 DETECTED = ("killed", "timeout", "segfault", "caught by type check")

@@ -333,3 +333,29 @@ def test_a_tensor_seed_is_differentiated_through_under_create_graph():
     assert not g.requires_grad
     with pytest.raises(ValueError, match="backend"):
         minigan.grad(x * x, x, grad_outputs=minigan.tensor([1.0, 1.0], backend="strict"))
+
+
+def test_an_array_seed_under_create_graph_is_recorded_and_float32_stays_float32():
+    """grad_outputs given as an array under create_graph starts a recorded pass (a Tensor seed);
+    the implicit seed 1 has the root's dtype, so float32 gradients stay float32."""
+    x = minigan.tensor([1.0, 3.0], requires_grad=True, dtype="float64")
+    (g,) = minigan.grad(x * x * x, x, grad_outputs=np.array([2.0, -1.0]), create_graph=True)   # 3x^2 v
+    npt.assert_allclose(g.numpy(), 3 * x.numpy() ** 2 * np.array([2.0, -1.0]))
+    assert g.requires_grad
+    (h,) = minigan.grad(g.sum(), x)                                                        # 6x v
+    npt.assert_allclose(h.numpy(), 6 * x.numpy() * np.array([2.0, -1.0]))
+    w = minigan.tensor([0.5, -2.0], requires_grad=True)                                 # float32
+    (w * w).sum().backward()
+    assert w.grad.dtype == np.float32
+    (gw,) = minigan.grad((w * w * w).sum(), w, create_graph=True)
+    assert gw.dtype == np.float32 and gw.requires_grad
+
+
+def test_a_recorded_backward_through_indexing_runs_its_vjp_as_an_op():
+    """x[idx]'s VJP is itself an op (a scatter, GraphContext.run): differentiable again."""
+    x = minigan.tensor([1.0, 2.0, 3.0], requires_grad=True, dtype="float64")
+    y = (x[np.array([0, 2, 2])] ** 3).sum()                                               # x0^3 + 2 x2^3
+    (g,) = minigan.grad(y, x, create_graph=True)
+    npt.assert_allclose(g.numpy(), [3.0, 0.0, 6 * 9.0])
+    (h,) = minigan.grad((g * g).sum(), x)                                                 # d/dx sum g^2
+    npt.assert_allclose(h.numpy(), [2 * 3.0 * 6.0, 0.0, 2 * 54.0 * 12 * 3.0])
