@@ -15,7 +15,7 @@ What a number in a tutorial's text may be (docs/tutorials.md, "Numbers in the te
 - a range over seeds, measured on more than one BLAS configuration: a long training run is
   bit-identical on one machine with one thread count and one BLAS kernel, and on no other,
   so the full-mode ranges below were measured with ``OPENBLAS_NUM_THREADS=1``, with 2 and
-  with ``OPENBLAS_CORETYPE=Haswell`` (``MEASURED`` keeps the values). Each bound is the
+  with ``OPENBLAS_CORETYPE=Haswell`` (``MEASURED`` keeps the values, and says which ran where). Each bound is the
   measured spread plus a margin: 1 mode, a factor of 2 for a ratio spanning orders of
   magnitude, 0.02 to 0.05 for a fraction, stated on the line;
 - a comparison ("the non-saturating runs keep more modes"): printed as a difference or a

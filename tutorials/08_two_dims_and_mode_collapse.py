@@ -188,8 +188,9 @@ for key, (label, _) in settings.items():
 # What the numbers show. The table printed above is one example run: its per-seed counts
 # are this machine's (its BLAS kernel and thread count round every product one way;
 # another machine rounds them another way, and after a few hundred steps trains a
-# different run). What holds on every configuration measured (one BLAS thread, two, and
-# OpenBLAS's Haswell kernel: docs/tutorials.md, "Numbers in the text"), as the median and
+# different run). What holds on every configuration measured (one BLAS thread and
+# OpenBLAS's Haswell kernel; two threads gave the same runs as one on the machine measured:
+# docs/tutorials.md, "Numbers in the text"), as the median and
 # range of the modes covered over seeds 0 to 4, is below; the CHECK lines at the end print
 # each number and the tests assert each statement:
 #
