@@ -230,6 +230,8 @@ def score(workdir: Path, module: str, show: bool) -> float:
         name, _, status = line.strip().rpartition(": ")
         if name:
             statuses[name] = status
+    if not statuses:
+        raise SystemExit(f"{module}: no mutmut results in {workdir} (run without --score-only first)")
     unchecked = [n for n, s in statuses.items() if s == "not checked"]
     if unchecked:   # the tests failed without any mutant, or the run was stopped: no score to give
         raise SystemExit(f"{module}: {len(unchecked)} of {len(statuses)} mutants not checked; see mutmut's "
