@@ -161,7 +161,8 @@ print("share of each class among the samples:", np.round(np.bincount(predicted, 
 #
 # ## The checked number
 #
-# The digit classes covered by the final samples (of 10: all 10 in the full run), the
+# The digit classes covered by the final samples (of 10: all 10 in the full run, on both
+# BLAS configurations measured), the
 # classes "covered" by uniform noise (at least half of
 # them, which is why the count alone is not enough), and the final Fréchet distance as a
 # fraction of noise's: well below it, under 5% in the full run (it falls by two orders of
