@@ -54,8 +54,14 @@ combinations_covered (of 100) and the Frechet distance beside its real-vs-real f
 Targets (issue 29): every seed >= 0.8 recognizable and >= 90 of the 100 combinations, within
 600 s on 2 quiet cores; they apply to the DCGAN, the MLP's rows are the comparison.
 
-    measured 2026-12-07 (one run each, 2 cores shared by about 8 agents, load 13 to 17, the
-    runs niced; BLAS threads by the demo's default policy): see FACES_MEASURED below
+One example run, not a result (2026-12-07, 2 cores shared by about 8 jobs, load 13 to 17,
+niced, one BLAS thread): ``--dataset faces --seeds 0 --budget 600``
+
+     arch  seed  steps  recognizable  combinations   Frechet   floor   seconds
+    dcgan     0    200         0.997         1/100    851.04    0.60     658.6
+    (the same command's MLP row: not finished when this was written)
+The DCGAN drew one recognizable face for every z (mode collapse); the targets are not met
+and were not measured on quiet cores or over seeds (docs/limits.md, claim 5).
 
 BLAS threads: the toy networks are small (256 x 128 matrices), where a second BLAS thread
 gains little and, on a shared machine with a busy second core, costs several times over.

@@ -198,8 +198,13 @@ RECIPES = {
     # points drawn in the lab: the ring's settings (give them with recipe("points", points=...))
     "points": {},
     # 32x32 cartoon faces (minigan.data.faces): DCGAN's published settings (Radford et al. 2016:
-    # Adam 2e-4, beta1 0.5, N(0, 0.02) weights) at a width two CPU cores train; widths and steps
-    # are not yet tuned on the faces (issue 29: benchmarks/quality.py, five seeds)
+    # Adam 2e-4, beta1 0.5, N(0, 0.02) weights) at a width two CPU cores train. NOT yet shown to
+    # learn: `python -m minigan.demo --dataset faces --steps 1500` (seed 0; 2 cores shared by ~8
+    # jobs, load 13-17, niced, ~2 s a step) collapsed: the judge found 1 combination of 100 at
+    # step 500, 2 at 750 and 1000, 1 at 1500 (recognizable 1.00: one face); --penalty r1 --gamma 1
+    # had 3 at step 250, --loss lsgan 2 (docs/limits.md, claim 5, has the table). Not measured:
+    # other seeds, the full 3,000 steps, other widths or lrs, quiet cores, a GPU (issue 29:
+    # benchmarks/quality.py --dataset faces, five seeds)
     "faces": {"arch": "dcgan", "noise_dim": 64, "g_hidden": (128, 64, 32), "d_hidden": (32, 64, 128),
               "g_output": "tanh", "m": 64, "steps": 3000, "lr": 2e-4, "lr_decay_to": 1.0},
     "categorical": {"noise_dim": 8, "g_hidden": (), "d_hidden": (32,), "g_output": "straight_through", "m": 128,
