@@ -642,3 +642,40 @@ def test_a_zip_bomb_reply_scores_0_and_the_grader_stays_small(copy):
     row = report["parts"][0]
     assert report["score"] == 0 and row["status"] == "failed" and "compressed; only stored" in row["feedback"], row
     assert report["peak"] < 200 * 2**20, report["peak"]  # the grader's peak memory (ru_maxrss); 2.3 GiB before
+
+
+CHILD = """
+import sys, time
+try:
+    print("ready", flush=True)
+    time.sleep(60)
+except KeyboardInterrupt:
+    time.sleep(0.5)                      # its own cleanup, which the launcher must wait for
+    print("cleaned up", flush=True)
+    sys.exit(130)
+"""
+LAUNCHER = "import sys; from minigan.assignments.launch import run_to_the_end; sys.exit(run_to_the_end(sys.argv[1:]))"
+
+
+def start_launcher():
+    process = subprocess.Popen([sys.executable, "-c", LAUNCHER, sys.executable, "-c", CHILD], stdout=subprocess.PIPE,
+                               text=True, start_new_session=True)       # its own process group, as a terminal's
+    assert process.stdout.readline().strip() == "ready"
+    return process
+
+
+def test_ctrl_c_lets_the_clean_grader_finish_its_cleanup():
+    """Ctrl-C reaches the launcher and the clean Python together; the launcher waits for it."""
+    import signal
+    process = start_launcher()
+    os.killpg(process.pid, signal.SIGINT)
+    out, _ = process.communicate(timeout=60)
+    assert "cleaned up" in out and process.returncode == 130
+
+
+def test_a_sigterm_to_the_launcher_alone_reaches_the_clean_grader():
+    import signal
+    process = start_launcher()
+    process.send_signal(signal.SIGTERM)
+    out, _ = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM and "cleaned up" not in out

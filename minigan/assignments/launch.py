@@ -18,6 +18,7 @@ needs only the standard library: it runs before anything else of the grader is i
 """
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import tempfile
@@ -32,11 +33,40 @@ def command(root, argv, prefix) -> list:
     return [sys.executable, "-I", "-B", "-X", f"pycache_prefix={prefix}", "-c", CLEAN_MAIN, str(root), *argv]
 
 
+def run_to_the_end(cmd: list) -> int:
+    """Run ``cmd`` and wait until it has finished, whatever signal arrives meanwhile.
+
+    Ctrl-C in a terminal reaches every process of the foreground group, the clean Python
+    included, which stops itself cleanly (grade-class saves what it graded and says how to
+    go on). So this process only waits: it must not kill the child in the middle of that, as
+    ``subprocess.call`` does on KeyboardInterrupt. A SIGTERM sent to this process alone is
+    passed on. (A handler, not SIG_IGN, so that the child starts with Python's own.)
+    Returns the child's exit status, 128 + n when signal n killed it.
+    """
+    process, early = None, []
+
+    def pass_on(signum, frame):
+        if signum != signal.SIGTERM:
+            return
+        if process is None:
+            early.append(signum)          # before Popen returned: passed on just after
+        else:
+            process.send_signal(signum)
+
+    previous = {s: signal.signal(s, pass_on) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        process = subprocess.Popen(cmd)
+        for signum in early:
+            process.send_signal(signum)
+        status = process.wait()
+        return 128 - status if status < 0 else status     # killed by signal n: 128 + n, as a shell says
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
 def relaunch(main_file: str, argv: list) -> int:
     """Run the command line of the grader whose ``__main__.py`` is ``main_file`` in a clean Python."""
     root = Path(main_file).resolve().parents[2]
     with tempfile.TemporaryDirectory(prefix="minigan-grader-nopyc-") as prefix:
-        try:
-            return subprocess.call(command(root, argv, prefix))
-        except KeyboardInterrupt:  # Ctrl-C reached the clean Python too; it has already stopped
-            return 130
+        return run_to_the_end(command(root, argv, prefix))
