@@ -272,7 +272,7 @@ def conditional_faces(model, seed: int, folder: str, say) -> tuple:
     samples = model.generate(conditional.requested_rows(model.counts, mouths), seed=seed)
     plot_faces.plot_faces(samples, os.path.join(folder, "samples.png"), (3, judge.size, judge.size), columns=10,
                           label="G(z, y): row r asked for mouth r",
-                          title="smile, frown, open, flat, tongue (colour and eyes vary along a row)")
+                          title="rows: smile, frown, open, flat, tongue")
     return scores, ["samples.png"]
 
 
