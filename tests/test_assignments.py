@@ -556,3 +556,13 @@ def test_a_copy_whose_minigan_claims_a_sibling_folder_is_refused(workdir):
                     "__file__ = _os.path.dirname(_os.path.dirname(__file__)) + '-evil/minigan/__init__.py'\n")
     (row,) = grade("A1", path, parts=["A1.4"])["parts"]
     assert row["points"] == 0 and row["feedback"].startswith("import minigan found") and "-evil/minigan" in row["feedback"]
+
+
+def test_the_graph_walk_is_graded_apart_from_the_ops_it_walks(workdir):
+    """A1.8's graphs run through the grader's own Scale op and addition, not the copy's Mul or
+    Exp: a wrong Mul.backward (A1.1) and a wrong Exp.backward (A1.4) leave A1.8's 6 points."""
+    path = release("A1", workdir / "a18-apart", parts=[])
+    fill_part(path, "A1.1", "return unbroadcast(grad_y * b, a.shape), unbroadcast(-grad_y * a, b.shape)")
+    fill_part(path, "A1.4", "return grad_y * y * 2.0")
+    report = grade("A1", path, parts=["A1.1", "A1.4", "A1.8"])
+    assert points(report) == {"A1.1": 0, "A1.4": 0, "A1.8": 6}, report

@@ -54,8 +54,35 @@ def vjp(module, op, backend, inputs, grad_y, settings=None, dtype="float64"):
 
 
 # ---- A1.8: the graph walk ----------------------------------------------------------------------------
+_SCALE = []   # the Scale op, made once (its base class is the copy's Op: imported when first used)
+
+
+def scale(t, c: float):
+    """c * t through an op the grader defines here: y = c x, VJP grad_x = c grad_y.
+
+    A1.8's graphs use it, addition and concat (which no part grades) in place of the copy's
+    Mul, Exp and Tanh, so a mistake in A1.1 or A1.4 costs that part alone, not A1.8 as well.
+    """
+    if not _SCALE:
+        from minigan.autograd import Op
+
+        class Scale(Op):
+            @staticmethod
+            def forward(ctx, x, c=1.0):
+                ctx.c = c
+                return x * c
+
+            @staticmethod
+            def backward(ctx, grad_y):
+                return grad_y * ctx.c
+
+        _SCALE.append(Scale)
+    from minigan.autograd import apply
+    return apply(_SCALE[0], t, c=float(c))
+
+
 def diamond(backend):
-    """a = tanh(x), b = a + x, c = (a - b) + k, out = (c + a) + b: a and b are used twice; k is a constant.
+    """a = -0.6 x, b = a + x, c = (a - b) + k, out = (c + a) + b: a and b are used twice; k is a constant.
 
     Returns the graph's tensors in a fixed order: [x, k, a, b, a - b, c, c + a, out].
     """
@@ -63,7 +90,7 @@ def diamond(backend):
 
     x = minigan.tensor([0.3, -0.7, 1.1], requires_grad=True, backend=backend, dtype="float64")
     k = minigan.tensor([2.0, 2.0, 2.0], backend=backend, dtype="float64")
-    a = x.tanh()
+    a = scale(x, -0.6)
     b = a + x
     a_minus_b = a - b
     c = a_minus_b + k
@@ -92,30 +119,31 @@ def graphs(backend) -> dict:
 
     built = {"diamond": (diamond(backend), [0])}
     x = leaf([1.0, -1.0])
-    b = x * 2.0
-    a = b * 3.0                                   # a needs b, and out lists b first
+    b = scale(x, 2.0)
+    a = scale(b, 3.0)                             # a needs b, and out lists b first
     built["shared"] = ([x, b, a, b + a], [0])     # x.grad = 2 + 3 * 2 = 8
     x = leaf([0.4, -0.3, 0.9])
-    h = x.tanh()
+    h = scale(x, 0.7)
     nodes = [x, h]
-    for step in (lambda t: t * 1.5, lambda t: t.exp(), lambda t: t + 1.0, lambda t: t * 0.5):
+    for step in (lambda t: scale(t, 1.5), lambda t: scale(t, -1.2), lambda t: t + 1.0, lambda t: scale(t, 0.5)):
         nodes.append(step(nodes[-1]))             # a path of four ops from h ...
     nodes.append(h + nodes[-1])                   # ... and a path of none: out = h + long(h)
     built["two paths"] = (nodes, [0])
     x, y = leaf([0.5, -1.5, 2.0]), leaf([1.0, 0.25, -0.5])
-    branches = [x * float(i + 1) + y for i in range(50)]
+    branches = [scale(x, i + 1) + y for i in range(50)]
     products = [t for branch in branches for t in (branch._parents[0], branch)]
     wide = ops.concat([x, *branches])             # one node with 51 parents, x among them
-    built["fan-in"] = ([x, y, *products, wide, wide * wide], [0, 1])
+    doubled = scale(wide, 2.0)
+    built["fan-in"] = ([x, y, *products, wide, doubled, doubled + wide], [0, 1])
     chain = [leaf([1.0])]
     for _ in range(CHAIN):
         chain.append(chain[-1] + 1.0)
     built["chain"] = (chain, [0])
     ladder = [leaf([0.5, 2.0])]
     for _ in range(RUNGS):
-        half = ladder[-1] * 0.5
+        half = scale(ladder[-1], 0.5)
         ladder.extend([half, half + ladder[-1]])   # each rung uses the one before twice: x 1.5 per rung
-    ladder.append(ladder[-1] * 1e-170)            # keeps the gradient (1.5 ** 1000 ~ 1e176) finite
+    ladder.append(scale(ladder[-1], 1e-170))      # keeps the gradient (1.5 ** 1000 ~ 1e176) finite
     built["ladder"] = (ladder, [0])
     return built
 
