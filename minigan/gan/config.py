@@ -202,8 +202,9 @@ RECIPES = {
     # learn: `python -m minigan.demo --dataset faces --steps 1500` (seed 0; 2 cores shared by ~8
     # jobs, load 13-17, niced, ~2 s a step) collapsed: the judge found 1 combination of 100 at
     # step 500, 2 at 750 and 1000, 1 at 1500 (recognizable 1.00: one face); --penalty r1 --gamma 1
-    # had 3 at step 250 and 15 at step 750 (against 2 without it: one seed, the lead to follow),
-    # --loss lsgan 2 at 250 (docs/limits.md, claim 5, has the table). Not measured:
+    # had 3 at step 250, 15 at 750 and 12 at 1000 (against 2 without it: one seed, the lead to
+    # follow), --loss lsgan 1 at 750 (docs/limits.md, claim 5, has the table). A step took 171 ms
+    # on one BLAS thread at load 1 (20 steps timed once), so 3,000 steps ~9 min. Not measured:
     # other seeds, the full 3,000 steps, other widths or lrs, quiet cores, a GPU (issue 29:
     # benchmarks/quality.py --dataset faces, five seeds)
     "faces": {"arch": "dcgan", "noise_dim": 64, "g_hidden": (128, 64, 32), "d_hidden": (32, 64, 128),
