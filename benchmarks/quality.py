@@ -63,7 +63,14 @@ niced, one BLAS thread): ``--dataset faces --seeds 0 --budget 600``
 
 (the budget is checked between chunks of 50 steps, hence the seconds past 600). The DCGAN
 drew one recognizable face for every z (mode collapse), the MLP nothing the judge
-recognises; the targets are not met
+recognises. Later, at load 3 to 4 (the two runs side by side, ``--arch dcgan --budget 540``,
+the second with ``--set penalty=r1 --set gamma=1``):
+
+     arch  seed  steps  recognizable  combinations   Frechet   floor   seconds
+    dcgan     0   1850         0.456         1/100   1009.69    0.60     543.0
+    dcgan     0   1450         0.702        10/100    565.08    0.60     555.6   (R1, gamma 1)
+
+The targets are not met
 and were not measured on quiet cores or over seeds (docs/limits.md, claim 5).
 
 BLAS threads: the toy networks are small (256 x 128 matrices), where a second BLAS thread
