@@ -353,7 +353,7 @@ SECONDS = {
     "01_arrays_and_backends.py": (2, 2), "02_autograd_from_scratch.py": (2, 2),
     "03_gradient_checking.py": (2, 2), "04_layers_and_mlps.py": (2, 3),
     "05_the_minimax_game.py": (3, 3), "06_optimal_discriminator.py": (2, 10),
-    "07_algorithm1_1d.py": (4, 8), "08_two_dims_and_mode_collapse.py": (10, 240),
+    "07_algorithm1_1d.py": (4, 8), "08_two_dims_and_mode_collapse.py": (4, 240),
     "09_does_gan_training_converge.py": (5, 5),
     "10_staying_in_step.py": (6, 45),
     "11_discrete_data.py": (5, 20), "12_images.py": (5, 25), "13_digits_semi_supervised_and_conditional.py": (10, 150),

@@ -10,7 +10,7 @@
 # and the literature name.
 #
 # **How long it runs.** About 4 minutes: almost 2 for the knob table's 30 short runs, 2 to 3
-# for the 25-mode grid (about 10 seconds in fast mode, `MINIGAN_FAST=1`, which trains smaller
+# for the 25-mode grid (about 4 seconds in fast mode, `MINIGAN_FAST=1`, which trains smaller
 # networks for fewer steps).
 # (Times measured on two CPU cores with one BLAS thread, `OPENBLAS_NUM_THREADS=1`; if yours
 # are far slower, see the note on threads in `tutorials/README.md`.)
