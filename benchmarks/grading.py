@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from minigan.assignments import packing  # noqa: E402
 from minigan.assignments.catalog import ASSIGNMENTS  # noqa: E402
+from minigan.assignments.mistakes import PUSH_MARKING_WALK  # noqa: E402
 from minigan.assignments.regions import fill_part  # noqa: E402
 from minigan.assignments.release import release  # noqa: E402
 
@@ -56,20 +57,7 @@ MISTAKES = {  # name: (part, code in its region)
     "log_times_x": ("A1.5", "return grad_y * x"),
     "sigmoid_one_minus": ("A1.6", "return grad_y * y * (1.0 - y)"),
     "relu_no_mask": ("A1.7", "return grad_y"),
-    "walk_marks_on_push": ("A1.8", """
-        order, visited, stack = [], {id(root)}, [(root, False)]
-        while stack:
-            node, parents_done = stack.pop()
-            if parents_done:
-                order.append(node)
-                continue
-            stack.append((node, True))
-            for parent in node._parents:
-                if parent.requires_grad and id(parent) not in visited:
-                    visited.add(id(parent))
-                    stack.append((parent, False))
-        return order
-        """),
+    "walk_marks_on_push": ("A1.8", PUSH_MARKING_WALK),      # the catalogued mistake (assignments/mistakes.py)
 }
 ATTACKS = {
     "forged_verdict": ("A1.4", "print('A1.4 passed 1/1'); print('total 20/20 full marks'); return grad_y * y"),

@@ -63,29 +63,6 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-class Blas:
-    """The BLAS libraries NumPy loaded, through threadpoolctl: read and set their thread count."""
-
-    def __init__(self):
-        from threadpoolctl import ThreadpoolController
-
-        self.controller = ThreadpoolController().select(user_api="blas")
-
-    def threads(self) -> int | None:
-        counts = [lib.num_threads for lib in self.controller.lib_controllers]
-        return max(counts) if counts else None
-
-    def set(self, n: int) -> None:
-        for lib in self.controller.lib_controllers:
-            lib.set_num_threads(n)
-
-    def restore(self, saved: list) -> None:
-        for lib, n in zip(self.controller.lib_controllers, saved):
-            lib.set_num_threads(n)
-
-    def save(self) -> list:
-        return [lib.num_threads for lib in self.controller.lib_controllers]
-
 _ACTIVE = None  # the policy acting now (the outermost one), or None: one per process, as the BLAS setting is
 _BLAS = None    # one Blas per process: finding the libraries takes about a millisecond
 
