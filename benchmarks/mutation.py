@@ -66,6 +66,8 @@ MODULES = {
     "minigan/gan/checkpoint.py": ["tests/test_checkpoint.py", "tests/test_resume_rollback.py",
                                   "tests/test_checkpoint_fields.py"],
     "minigan/assignments/checks.py": ["tests/test_grader_checks.py"],
+    # where a part's check becomes its points, status and feedback, and the parts a total (stand-in processes)
+    "minigan/assignments/grade.py": ["tests/test_grade_verdict.py"],
 }
 
 # Survivors judged equivalent: (module, mutated line as mutmut writes it, stripped) -> why.
@@ -77,6 +79,7 @@ DISCRETE = "minigan/nn/discrete.py"
 PENALTIES = "minigan/losses/penalties.py"
 CHECKPOINT = "minigan/gan/checkpoint.py"
 BACKPROP = "minigan/backprop.py"
+CHECKS = "minigan/assignments/checks.py"
 EQUIVALENT = {
     (SS, "return ((logits - c).exp().sum(axis=1, keepdims=True).log() + c).reshape(-2)   # (m,)"):
         "reshape reads any negative size as 'the rest' on NumPy and array-api-strict: (m, 1) -> (m,) either way",
@@ -156,6 +159,14 @@ EQUIVALENT = {
         'the snapshot then holds the optimizers too; a rollback loads them back as they were',
     (BACKPROP, "def backward(root: Tensor, grad=None, retain_graph=None, inputs=None, create_graph: bool = True) -> None:"):
         "its only caller, Tensor.backward, always passes create_graph (its own default is False)",
+    (CHECKS, 'if array.dtype.kind not in "XXbiufXX":'):
+        "'b', 'i', 'u' and 'f' are in 'XXbiufXX' as they are in 'biuf' (a substring test), and no dtype kind is an X",
+    (CHECKS, "return array.astype(None)"):
+        "NumPy's astype(None) is astype(float64)",
+    (CHECKS, "wanted = np.asarray(wanted, dtype=None)"):
+        "wanted == 0 is the same test in any numeric dtype (wanted is the grader's own gradient, numbers only)",
+    (CHECKS, "wanted = np.asarray(wanted, )"):
+        "wanted == 0 is the same test in any numeric dtype (wanted is the grader's own gradient, numbers only)",
     (BACKPROP, "found = reverse_pass(outputs, seeds, inputs, create_graph, retain_graph, into_leaves=None)"):
         "into_leaves is only tested for truth: None is False",
 }

@@ -104,6 +104,61 @@ def test_expect_close_draws_the_line_at_its_tolerance():
         expect_close("g", wanted + 1.1e-7, wanted, rtol=0.0, atol=1e-7)
 
 
+def test_expect_close_defaults_and_its_boundary():
+    """The defaults (rtol 1e-5, atol 1e-7) judge A1.6's saturated sigmoid (it names atol only); the
+    line is inclusive, as np.isclose's: |got - wanted| <= atol + rtol |wanted| passes."""
+    expect_close("g", np.array([1.0 + 0.9e-5, 0.9e-7]), np.array([1.0, 0.0]))
+    with pytest.raises(CheckFailed, match=r"^g: mismatch at index \(0,\): got 1.00001, wanted 1$"):
+        expect_close("g", np.array([1.0 + 1.1e-5, 0.0]), np.array([1.0, 0.0]))
+    with pytest.raises(CheckFailed, match=r"^g: mismatch at index \(1,\)"):
+        expect_close("g", np.array([1.0, 1.1e-7]), np.array([1.0, 0.0]))
+    expect_close("g", np.array([[1.0, 1.5]]), np.array([[1.0, 1.0]]), rtol=0.0, atol=0.5)   # exactly on the line
+    expect_close("g", np.array([]), np.array([]))
+    with pytest.raises(CheckFailed, match=r"^g: mismatch at index \(1, 0\): got 9, wanted 2$"):   # the worst
+        expect_close("g", np.array([[1.5], [9.0]]), np.array([[1.0], [2.0]]), rtol=0.0, atol=0.1)
+
+
+def test_expect_close_compares_a_float32_wanted_in_float64():
+    """Linear's check wants x32 @ w32 + b32: its tolerance must not be rounded to float32
+    (1e-5 in float32 is 9.99999975e-6, which would refuse a difference of 9.9999999e-6)."""
+    expect_close("g", np.array([1.0 + 9.9999999e-6]), np.array([1.0], dtype=np.float32), rtol=1e-5, atol=0.0)
+
+
+def test_comparisons_name_what_they_compare():
+    with pytest.raises(CheckFailed, match=r"^d w: got str, wanted numbers$"):
+        expect_close("d w", "1.0", 1.0)
+    with pytest.raises(CheckFailed, match=r"^d w: got None, wanted numbers$"):
+        expect_close("d w", None, 1.0)
+    with pytest.raises(CheckFailed, match=r"^d w: got str, wanted numbers$"):
+        float32_problem("d w", "1.0", 1.0)
+    with pytest.raises(CheckFailed, match=r"^d w: got ndarray, wanted numbers$"):
+        checks.as_numbers("d w", np.array([1j]))
+    assert checks.as_numbers("x", np.array([True, False])).tolist() == [1.0, 0.0]
+    assert checks.as_numbers("x", np.array([3], dtype=np.uint8)).dtype == np.float64
+    assert checks.as_numbers("x", np.array([3], dtype=np.float32)).dtype == np.float64
+
+
+def test_get_names_the_first_missing_step():
+    reply = {"grads": [np.zeros(2)], "n": 3}
+    assert checks.get(reply, "grads", 0) is reply["grads"][0] and checks.get(reply) is reply
+    with pytest.raises(CheckFailed, match=r"^the reply\['grads'\] has no \[1\]: the student's process sent"):
+        checks.get(reply, "grads", 1)
+    with pytest.raises(CheckFailed, match=r"^the reply has no \['y'\]: "):
+        checks.get(reply, "y")
+    with pytest.raises(CheckFailed, match=r"^the reply\['n'\] has no \['x'\]: "):
+        checks.get(reply, "n", "x")
+
+
+def test_backends_are_numpy_and_strict_where_it_is_installed(monkeypatch):
+    """array-api-strict is a test dependency, so the suite always grades on both."""
+    assert checks.backends() == ["numpy", "strict"]
+    find = checks.importlib.util.find_spec
+    monkeypatch.setattr(checks.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "array_api_strict" else find(name, *a))
+    assert checks.backends() == ["numpy"]
+    assert checks.on_backends(["numpy", "strict"]) == "(numpy, strict)" and checks.on_backends(["numpy"]) == "(numpy)"
+
+
 def test_float32_problem_is_the_suites_bound():
     true = np.array([1.0, 1e-20, 1e-40, 0.0])
     assert float32_problem("g", true * (1 + 1.9e-6), true) is None
@@ -112,12 +167,27 @@ def test_float32_problem_is_the_suites_bound():
     assert float32_problem("g", np.array([1.0, 1e-20, 2e-38, 0.0]), true) is not None
     assert float32_problem("g", np.array([1.0, np.nan, 0.0, 0.0]), true) is not None
     assert float32_problem("g", np.ones(3), true).endswith("wanted (4,)")
+    tiny = checks.TINY32
+    assert float32_problem("g", np.array([tiny * (1 + 1e-3)]), np.array([tiny])) is not None   # TINY32 is normal
+    assert float32_problem("g", np.array([tiny]), np.array([0.0])) is None   # exactly on the line: within
+    assert float32_problem("g", np.array([2.0]), np.array([1.0])) is not None   # one number is judged too
+    assert float32_problem("g", np.array([]), np.array([])) is None
+    assert float32_problem("g", np.array([1.0, 3.0]), np.array([1.0, 2.0])) == \
+        "g: got 3, wanted 2 (relative error over 2e-06)"   # the worst entry
+
+
+def test_float32_problem_judges_a_float32_truth_in_float64():
+    """The bound 2e-6 |true| computed in float64, not rounded to float32 (1.99999999495e-6, which
+    would refuse an error of 1.999999998e-6)."""
+    assert float32_problem("g", np.array([1.0 + 1.999999998e-6]), np.array([1.0], dtype=np.float32)) is None
 
 
 def test_partial_credit_loses_its_share_and_says_so():
     lost = PartialCredit("float32 missed", checks.FLOAT32_SHARE)
     assert (lost.points_kept(2), lost.points_kept(3), lost.points_kept(4), lost.points_kept(1)) == (1, 2, 2, 0)
     assert lost.feedback(3) == "loses 1 of its 3 points: float32 missed"
+    assert lost.feedback(2) == "loses 1 of its 2 points: float32 missed"
+    assert lost.feedback(1) == "loses 1 of its 1 point: float32 missed"
     assert CheckFailed("wrong").points_kept(5) == 0 and CheckFailed("wrong").feedback(5) == "wrong"
 
 
