@@ -344,3 +344,37 @@ def test_bad_inputs_get_clear_errors():
         losses.bce_with_logits(ok, 2)
     with pytest.raises(ValueError, match="fake_logits: got backend 'strict', wanted real_logits' backend 'numpy'"):
         losses.discriminator_loss(ok, host_tensor([0.1], "strict"))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_hinge_score_exactly_on_the_margin_sends_no_gradient(backend):
+    """At the kinks (a_r = 1, a_f = -1) the hinge takes relu's derivative at 0, which is 0
+    (docs/math/losses.md): the fused backward and autograd through ops.relu agree there too.
+    A mask with <= (or >=) would send -1/m_r (+1/m_f) from a score already on the margin."""
+    be = minigan.get_backend(backend)
+    grads = []
+    for loss in (FUSED_LOSSES["discriminator_hinge"], PRIMITIVE_LOSSES["discriminator_hinge"]):
+        r, f = host_tensor([1.0, 0.5], backend, True), host_tensor([-1.0, 0.0], backend, True)
+        loss(r, f).backward()
+        grads.append((be.to_host(r.grad).tolist(), be.to_host(f.grad).tolist()))
+    assert grads[0] == grads[1] == ([0.0, -0.5], [0.0, 0.5])   # on the margin: 0; inside it: -+1/m
+
+
+def test_bce_with_logits_names_what_it_got_for_logits():
+    with pytest.raises(TypeError, match="logits: got list, wanted a floating Tensor of logits"):
+        losses.bce_with_logits([0.1, 0.2], 1.0)
+    with pytest.raises(TypeError, match="logits: got dtype int64, wanted a floating Tensor of logits"):
+        losses.bce_with_logits(minigan.tensor([1, 0]), 1.0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_bce_with_a_number_as_targets_keeps_the_logits_dtype(backend, dtype):
+    """A number (0.9: one-sided label smoothing) becomes targets of the logits' own dtype, so
+    float32 logits train in float32 (a float64 fill would be refused as the wrong dtype)."""
+    a = np.array([2.0, -1.0, 0.5])
+    logits = host_tensor(a, backend, True, dtype)
+    loss = losses.bce_with_logits(logits, 0.9)
+    loss.backward()
+    assert str(loss.dtype).endswith(dtype) and str(logits.grad.dtype).endswith(dtype)
+    assert loss.item() == pytest.approx(NUMPY_LOSSES["bce_with_logits"](a, np.full(3, 0.9)), rel=1e-6)
