@@ -136,25 +136,30 @@ class ThreadPolicy:
     probe under way.
 
     probe   iterations timed for each candidate count, one count after the other, one thread
-            first; each count's first iterations are not timed: one, and for one thread at
-            least ``settle`` seconds, the time the library's idle threads keep spinning on
-            the cores after their last product (they would slow the one thread down)
+            first, and at least ``probe_seconds`` of them; each count's first iterations are
+            not timed: one, and for one thread at least ``settle`` seconds, the time the
+            library's idle threads keep spinning on the cores after their last product (they
+            would slow the one thread down). The counts are compared by their mean iteration:
+            a loop's occasional slow iteration (tutorial 06 evaluates D on a 4,001-point grid
+            every 20th step, the one product big enough for BLAS to split) is where a busy
+            core costs most, and a median would leave it out
     margin  one thread is chosen only when it is this much faster than all of them (the
             library's own setting): on a quiet machine a near tie keeps the default
     every   iterations between two probes; doubled (up to 8 times) each time a probe confirms
             the choice, so a steady machine is rarely disturbed
     jump    probe again at once when the median of the last ``window`` iterations is this many
-            times the chosen count's probe median (another program started, or stopped)
+            times the chosen count's probe mean (another program started, or stopped)
     backend the backend the loop computes on, when known: only "numpy" uses NumPy's BLAS
             (else the clock's, an optimizer's, is asked at its first tick)
-    After training, ``choices`` lists (iteration, threads chosen, {threads: median seconds}),
+    After training, ``choices`` lists (iteration, threads chosen, {threads: mean seconds}),
     and ``reason`` says why the policy stood aside, when it did.
     """
 
     def __init__(self, threads="auto", probe: int = 12, settle: float = 0.1, margin: float = 0.9, every: int = 500,
-                 jump: float = 2.0, window: int = 20, blas=None, clock=time.perf_counter, backend=None):
+                 jump: float = 2.0, window: int = 20, blas=None, clock=time.perf_counter, backend=None,
+                 probe_seconds: float = 0.1):
         self.threads = check_threads(threads)
-        self.probe, self.settle, self.margin = probe, settle, margin
+        self.probe, self.probe_seconds, self.settle, self.margin = probe, probe_seconds, settle, margin
         self.every, self.jump, self.window = every, jump, window
         self.blas, self.clock, self.backend = blas, clock, backend
         self.choices, self.reason, self.iterations = [], None, 0
@@ -228,7 +233,7 @@ class ThreadPolicy:
                 self._plan[0] = (n, untimed - seconds, timed)
             else:
                 self._times[n].append(seconds)
-                if len(self._times[n]) == timed:
+                if len(self._times[n]) >= timed and sum(self._times[n]) >= self.probe_seconds:
                     self._plan.pop(0)
                     if self._plan:
                         self.blas.set(self._plan[0][0])
@@ -283,13 +288,13 @@ class ThreadPolicy:
             self._plan, self._baseline = [], float("inf")
 
     def _choose(self) -> None:
-        medians = {n: statistics.median(times) for n, times in self._times.items()}
-        most = max(medians)
-        best = min(medians, key=medians.get)
-        if medians[best] > self.margin * medians[most]:  # a near tie: keep the library's own setting
+        means = {n: statistics.fmean(times) for n, times in self._times.items()}
+        most = max(means)
+        best = min(means, key=means.get)
+        if means[best] > self.margin * means[most]:  # a near tie: keep the library's own setting
             best = most
         same = bool(self.choices) and self.choices[-1][1] == best
         self._interval = min(self._interval * 2, 8 * self.every) if same else self.every
         self.blas.set(best)
-        self._baseline = medians[best]
-        self.choices.append((self.iterations, best, medians))
+        self._baseline = means[best]
+        self.choices.append((self.iterations, best, means))

@@ -80,6 +80,25 @@ def test_auto_probes_again_less_often_while_its_choice_holds(two_cores):
     assert len(steps) >= 4 and gaps == sorted(gaps) and gaps[-1] > 2 * gaps[0]  # 50, 100, 200, ... steps apart
 
 
+def test_a_periodic_slow_iteration_counts_in_the_comparison(two_cores):
+    # tutorial 06's loop: one iteration in 10 evaluates D on a big grid, the one product BLAS
+    # splits; with a core taken, two threads stall there (30 s) and nowhere else (1 s). The mean
+    # sees it (3.9 s against one thread's 1.2 s); a median (1 s) would keep two threads.
+    blas = FakeBlas(threads=2)
+    policy = threads.ThreadPolicy("auto", probe=20, blas=blas)
+    run(policy, blas, lambda step, n: 1.2 if n == 1 else (30.0 if step % 10 == 0 else 1.0), 60)
+    assert policy.choices[0][1] == 1 and policy.choices[0][2][2] == pytest.approx((18 * 1.0 + 2 * 30.0) / 20)
+
+
+def test_a_probe_times_at_least_probe_seconds_of_iterations(two_cores):
+    # short iterations: 3 of them would be 3 ms, too few to see a periodic stall; the probe
+    # goes on until each count has probe_seconds of timed iterations (100 of 1/1024 s: exact in binary)
+    blas = FakeBlas(threads=2)
+    policy = threads.ThreadPolicy("auto", probe=3, probe_seconds=100 / 1024, settle=0.0, blas=blas)
+    seen = run(policy, blas, lambda step, n: 1 / 1024, 400)
+    assert seen[:100] == [1] * 100 and seen[100:200] == [2] * 100 and len(policy.choices) == 1
+
+
 @pytest.mark.parametrize("one_thread, chosen", [(0.95, 2), (0.8, 1)])
 def test_a_near_tie_keeps_the_librarys_own_count(two_cores, one_thread, chosen):
     blas = FakeBlas(threads=2)
