@@ -25,6 +25,7 @@ from minigan.nn.batchnorm import BatchNorm2d
 from minigan.nn.containers import Sequential, activation
 from minigan.nn.conv import Conv2d, ConvTranspose2d, Flatten, Unflatten
 from minigan.nn.layers import LeakyReLU, Linear, ReLU, generator
+from minigan.nn.minibatch_std import MinibatchStd
 
 
 def doublings(image_shape) -> int:
@@ -60,8 +61,11 @@ def dcgan_generator(noise_dim: int, widths, image_shape, output: str = "tanh", *
     return Sequential(*layers, Flatten(backend=backend))
 
 
-def dcgan_discriminator(widths, image_shape, *, rng=None, backend=None) -> Sequential:
-    """D: (m, C*S*S) -> (m, 1) logits. ``widths``: channels after each halving, S/2 down to 4."""
+def dcgan_discriminator(widths, image_shape, *, minibatch_std=False, rng=None, backend=None) -> Sequential:
+    """D: (m, C*S*S) -> (m, 1) logits. ``widths``: channels after each halving, S/2 down to 4.
+
+    ``minibatch_std``: append the batch's std as one more 4x4 channel before the last layer
+    (minigan.nn.minibatch_std, ProGAN's remedy for mode collapse)."""
     widths = check_widths("widths", widths, image_shape)
     backend = get_backend(backend)
     kw = {"rng": generator(backend, rng), "backend": backend}
@@ -69,4 +73,6 @@ def dcgan_discriminator(widths, image_shape, *, rng=None, backend=None) -> Seque
     for c_out in widths:                                                             # side halves each time
         layers += [Conv2d(c_in, c_out, 4, stride=2, padding=1, init="normal", **kw), LeakyReLU(0.2, backend=backend)]
         c_in = c_out
+    if minibatch_std:                                                                # (m, c, 4, 4) -> (m, c + 1, 4, 4)
+        layers, c_in = layers + [MinibatchStd(backend=backend)], c_in + 1
     return Sequential(*layers, Flatten(backend=backend), Linear(c_in * 16, 1, init="normal", **kw))
