@@ -7,6 +7,7 @@ from 0, max sees no ties) together with the op's settings (axis, exponent, index
 The tests below run every row on every backend in ``BACKENDS``.
 """
 import json
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -486,3 +487,53 @@ def test_numpy_integer_index_is_a_plain_index(backend):
     assert y.shape == (3,)
     y.sum().backward()
     npt.assert_array_equal(x.backend.to_host(x.grad), [[0, 0, 0], [1, 1, 1]])
+
+
+# ---- pinned by mutation testing (issue 26: benchmarks/mutation.py) --------------------------------
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_reductions_default_to_every_axis_without_keepdims(backend):
+    """sum(x), mean(x), max(x) are 0-d; the Op classes (exported, used with apply) default the same way."""
+    host = np.array([[1.0, -2.0, 4.0], [0.5, 3.0, -1.0]])
+    x = minigan.tensor(host, backend=backend, dtype="float64")
+    for function, op, reference in [(ops.sum, ops.Sum, np.sum), (ops.mean, ops.Mean, np.mean), (ops.max, ops.Max, np.max)]:
+        for y in (function(x), minigan.autograd.apply(op, x)):
+            assert y.shape == () and y.numpy() == reference(host)
+        for y in (function(x, axis=1), minigan.autograd.apply(op, x, axis=1)):
+            assert y.shape == (2,)
+            npt.assert_allclose(y.numpy(), reference(host, axis=1), rtol=1e-15)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_reduction_axes_may_be_a_list(backend):
+    host = np.arange(6.0).reshape(2, 3)
+    x = minigan.tensor(host, requires_grad=True, backend=backend, dtype="float64")
+    npt.assert_allclose(ops.sum(x, axis=[0, 1]).numpy(), 15.0)
+    npt.assert_allclose(ops.mean(x, axis=[0]).numpy(), [1.5, 2.5, 3.5])
+    y = ops.max(x, axis=[1])
+    npt.assert_allclose(y.numpy(), [2.0, 5.0])
+    y.backward(np.ones(2))
+    npt.assert_allclose(x.backend.to_host(x.grad), [[0, 0, 1], [0, 0, 1]])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_reductions_refuse_axes_outside_the_tensor_in_their_own_words(backend):
+    """Our one-line message, not the array library's (NumPy's AxisError also says "axis")."""
+    x, row = (minigan.tensor(np.ones(shape), backend=backend) for shape in [(2, 3), (3,)])
+    for function in (ops.sum, ops.mean, ops.max):
+        for axis in (2, -3, (0, 2), 1.0):
+            with pytest.raises(ValueError, match=rf"^axis: got {re.escape(repr(axis))}, wanted None or axes of a 2-D"):
+                function(x, axis=axis)
+        with pytest.raises(ValueError, match=r"^axis: got 1, wanted None or axes of a 1-D tensor"):
+            function(row, axis=1)
+
+
+def test_the_mean_of_an_empty_tensor_has_a_quiet_backward():
+    """n = 0 elements per mean: the backward divides by 1 instead (grad_x is empty anyway), no warning."""
+    x = minigan.tensor(np.zeros((0, 3)), requires_grad=True, dtype="float64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # NumPy's "mean of empty slice": the forward's NaN is NumPy's
+        y = ops.mean(x, axis=0)
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")
+        y.backward(np.ones(3))
+    assert x.grad.shape == (0, 3)

@@ -72,7 +72,7 @@ class Max(Op):
 
 # ---- the functions users call ----------------------------------------------------------------
 def _check_axis(x: Tensor, axis):
-    axes = () if axis is None else (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = () if axis is None else tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     for a in axes:
         if not isinstance(a, int) or not -x.ndim <= a < builtins.max(x.ndim, 1):
             raise ValueError(f"axis: got {axis!r}, wanted None or axes of a {x.ndim}-D tensor")
