@@ -83,6 +83,7 @@ PENALTIES = "minigan/losses/penalties.py"
 CHECKPOINT = "minigan/gan/checkpoint.py"
 BACKPROP = "minigan/backprop.py"
 CHECKS = "minigan/assignments/checks.py"
+GRADE = "minigan/assignments/grade.py"
 EQUIVALENT = {
     # the ops (minigan/ops/)
     ("minigan/ops/reductions.py", "ctx.n = x.size / builtins.max(y.size, 1) if x.size else 1"):
@@ -175,6 +176,22 @@ EQUIVALENT = {
         "wanted == 0 is the same test in any numeric dtype (wanted is the grader's own gradient, numbers only)",
     (CHECKS, "wanted = np.asarray(wanted, )"):
         "wanted == 0 is the same test in any numeric dtype (wanted is the grader's own gradient, numbers only)",
+    (GRADE, 'return {"status": "limit", "feedback": limits.describe(None)}'):
+        "Limits.describe's last branch, the CPU limit, answers any name it does not know, 'cpu' among them",
+    (GRADE, 'return {"status": "limit", "feedback": limits.describe("XXcpuXX")}'):
+        "Limits.describe's last branch, the CPU limit, answers any name it does not know, 'cpu' among them",
+    (GRADE, 'return {"status": "limit", "feedback": limits.describe("CPU")}'):
+        "Limits.describe's last branch, the CPU limit, answers any name it does not know, 'cpu' among them",
+    (GRADE, 'if not str(hello.get("minigan", None)).startswith(copy + "/"):'):
+        "copy is an absolute path: a hello without 'minigan' is refused whether it reads as '', 'None' or 'XXXX'",
+    (GRADE, 'if not str(hello.get("minigan", )).startswith(copy + "/"):'):
+        "copy is an absolute path: a hello without 'minigan' is refused whether it reads as '', 'None' or 'XXXX'",
+    (GRADE, 'if not str(hello.get("minigan", "XXXX")).startswith(copy + "/"):'):
+        "copy is an absolute path: a hello without 'minigan' is refused whether it reads as '', 'None' or 'XXXX'",
+    (GRADE, 'wrapped = textwrap.wrap(text, width=width - len(indent), break_on_hyphens=None) or [""]'):
+        "textwrap splits at hyphens only where break_on_hyphens is True: None splits at spaces only, as False does",
+    (GRADE, 'wrapped = textwrap.wrap(text, width=width - len(indent), break_on_hyphens=False) or ["XXXX"]'):
+        "text starts with the status and a colon, so textwrap.wrap never returns an empty list",
     (BACKPROP, "found = reverse_pass(outputs, seeds, inputs, create_graph, retain_graph, into_leaves=None)"):
         "into_leaves is only tested for truth: None is False",
 }

@@ -86,7 +86,9 @@ def test_a_passing_check_gives_every_point_and_its_feedback_line(monkeypatch):
     row = part_row(lambda student: "all right\nreally", monkeypatch, points=4)
     assert row == {"id": "A9.1", "title": "the part", "points": 4, "max_points": 4, "status": "passed",
                    "feedback": "all right\\nreally", "processes_left": 0}
-    assert FakeProcess.made[-1].closed and FakeProcess.made[-1].sandboxed is False
+    process = FakeProcess.made[-1]
+    assert process.closed and process.sandboxed is False and process.copy == SOURCE_ROOT
+    assert process.scratch.name.startswith("minigan-grade-A9.1-") and not process.scratch.exists()   # removed after
 
 
 def test_a_passing_check_whose_feedback_is_not_a_string_still_gives_one_line(monkeypatch):
@@ -148,6 +150,7 @@ def test_feedback_is_cut_to_one_line_of_at_most_500_characters(monkeypatch):
     assert one_line("y" * 500) == "y" * 500 and one_line("y" * 501) == "y" * 497 + "..."
     assert one_line("a\tb\x1b", 10) == "a\\tb\\x1b" and one_line(None) == "None"
     assert one_line("abcdef", 5) == "ab..."
+    assert one_line("é\\'\"") == "é\\'\""   # printable: as it is (only control characters are escaped)
 
 
 # ---- what the student's process says about an exception --------------------------------------------------
@@ -166,7 +169,11 @@ def test_an_exception_in_the_students_code_scores_0_with_its_type_message_and_pl
 
 def test_each_field_of_a_raised_exception_is_cut_to_its_own_length(monkeypatch):
     row = raised_row({"type": "T" * 150, "message": "m" * 600, "where": "w" * 300}, monkeypatch)
-    assert row["feedback"] == one_line(f"{'T' * 97}...: {'m' * 417}...{'w' * 197}...")
+    assert row["feedback"] == one_line(f"{'T' * 97}...: {'m' * 417}...{'w' * 197}...")   # then to 500 in all
+    info = {"type": "T" * 101, "message": "m" * 421, "where": "w" * 201}
+    assert grading._raised(info, LIMITS)["feedback"] == f"{'T' * 97}...: {'m' * 417}...{'w' * 197}..."
+    info = {"type": "T" * 100, "message": "m" * 420, "where": "w" * 200}
+    assert grading._raised(info, LIMITS)["feedback"] == f"{'T' * 100}: {'m' * 420}{'w' * 200}"
 
 
 def test_an_unfinished_part_is_not_implemented(monkeypatch):
@@ -214,6 +221,7 @@ def test_a_process_that_died_says_how_and_its_last_words(monkeypatch):
     row = part_row(raising(StudentDied()), monkeypatch, status=3)
     assert row["feedback"] == "the student's process died (exit status 3)"
     row = part_row(raising(StudentDied()), monkeypatch, status=None)
+    assert (row["status"], row["points"]) == ("error", 0)
     assert row["feedback"] == "the student's process closed its channel to the grader before answering"
 
 
@@ -250,6 +258,11 @@ def test_a_reply_that_is_neither_result_nor_error_fails_the_part():
     assert raised.value.info == {"type": "ValueError"}
     student = grading.Student(FakeProcess(SOURCE_ROOT, SOURCE_ROOT, LIMITS, False, replies=[{"result": None}]), 5.0)
     assert student.run("mul") is None
+    student = grading.Student(FakeProcess(SOURCE_ROOT, SOURCE_ROOT, LIMITS, False,
+                                          replies=[{"error": {"type": "KeyError"}}]), 5.0)
+    with pytest.raises(StudentRaised) as raised:   # an error alone: the student's exception, not a malformed reply
+        student.run("mul")
+    assert raised.value.info == {"type": "KeyError"} and str(raised.value) == "{'type': 'KeyError'}"
 
 
 def test_reply_budget_counts_every_array_sent_however_deep():
@@ -304,7 +317,7 @@ def graded(monkeypatch, verdicts, **kwargs):
             return verdict
         return check
     monkeypatch.setattr(grading, "load_check", load)
-    report = grading.grade("A1", sandbox_name="subprocess", **kwargs)
+    report = grading.grade("A1", **{"sandbox_name": "subprocess", **kwargs})
     return report, times
 
 
@@ -339,6 +352,64 @@ def test_grade_gives_each_part_the_time_limit_and_twice_it_of_cpu(monkeypatch):
     assert times == [("A1.1", grading.find_assignment("A1").time_limit)]
     _, times = graded(monkeypatch, {}, parts=["A1.1"], limits=Limits(cpu_seconds=3.0))
     assert FakeProcess.made[-1].limits.cpu_seconds == 3.0
+
+
+def test_grade_checks_its_own_files_after_every_part(monkeypatch):
+    """The fingerprint of the grader's own minigan before the first part, checked after each part
+    against the one the check before returned (tamper.py does the comparing)."""
+    calls = []
+    monkeypatch.setattr(grading.tamper, "watched_files", lambda own: calls.append(("watched", own)) or {"files"})
+    report, _ = graded(monkeypatch, {}, parts=["A1.1", "A1.2"])
+    monkeypatch.setattr(grading.tamper, "fingerprint", lambda files, own: calls.append(("fingerprint", files, own))
+                        or "fingerprint 0")
+    monkeypatch.setattr(grading.tamper, "check", lambda before, own, part: calls.append(("check", before, own, part))
+                        or f"fingerprint {part}")
+    own = SOURCE_ROOT / "minigan"
+    calls.clear()
+    grading.grade("A1", parts=["A1.1", "A1.2"], sandbox_name="subprocess")
+    assert calls == [("watched", own), ("fingerprint", {"files"}, own), ("check", "fingerprint 0", own, "A1.1"),
+                     ("check", "fingerprint A1.1", own, "A1.2")]
+
+
+class FakeGroup:
+    made = []
+
+    def __init__(self, memory_bytes, processes):
+        self.args, self.removed = (memory_bytes, processes), False
+        FakeGroup.made.append(self)
+
+    def how(self):
+        return {"memory": f"a cap of {self.args[0]}", "processes": f"a cap of {self.args[1]}"}
+
+    def remove(self):
+        self.removed = True
+
+
+def test_a_sandboxed_grading_says_so_and_reports_the_limits_it_could_enforce(monkeypatch, tmp_path):
+    (tmp_path / "minigan").mkdir()
+    (tmp_path / "minigan" / "__init__.py").write_text("")
+    monkeypatch.setattr(grading.sandbox, "bwrap_problem", lambda: None)
+    monkeypatch.setattr(grading.cgroups, "PartCgroup", FakeGroup)
+    limits = Limits(memory_bytes=2**30, processes=9)
+    report, _ = graded(monkeypatch, {}, parts=["A1.1"], path=tmp_path, limits=limits, sandbox_name="auto")
+    assert report["path"] == str(tmp_path.resolve()) and FakeProcess.made[-1].copy == tmp_path.resolve()
+    assert report["sandboxed"] is True and report["sandbox"] == "bubblewrap" and report["warning"] is None
+    assert FakeProcess.made[-1].sandboxed is True and report["full_marks"]
+    assert FakeGroup.made[-1].args == (2**30, 9) and FakeGroup.made[-1].removed
+    group_how = FakeGroup.made[-1].how()
+    assert report["limits"] == grading.replace(limits, cpu_seconds=120.0).enforced(True, group_how)
+    assert report["limits"]["tmp_bytes"]["value"] == limits.tmp_bytes   # (None when not sandboxed)
+
+
+def test_grade_is_sandboxed_where_it_can_be_by_default(monkeypatch):
+    graded(monkeypatch, {}, parts=["A1.1"])   # the stand-ins
+    monkeypatch.setattr(grading, "choose_sandbox", lambda name: (False, f"asked for {name}"))
+    assert grading.grade("A1", parts=["A1.1"])["warning"] == "asked for auto"
+
+
+def test_grade_takes_a_time_limit_under_a_second(monkeypatch):
+    _, times = graded(monkeypatch, {}, parts=["A1.1"], time_limit=0.5)
+    assert times == [("A1.1", 0.5)] and FakeProcess.made[-1].limits.cpu_seconds == 1.0
 
 
 @pytest.mark.parametrize("kwargs, words", [
@@ -398,3 +469,21 @@ def test_the_table_shows_each_part_its_status_and_the_total():
         "total      3/5"]
     report.update(score=5, full_marks=True)
     assert format_table(report).splitlines()[-1] == "total      5/5  full marks"
+
+
+def test_the_table_is_100_wide_keeps_hyphenated_words_whole_and_cuts_what_it_shows():
+    row = {"id": "A1.1", "points": 2, "max_points": 2, "status": "passed", "feedback": "a" * 75 + " b"}
+    report = {"assignment": "A1", "title": "T", "path": "/copy", "score": 2, "max_score": 2, "full_marks": True,
+              "parts": [row]}
+    assert [len(line) for line in format_table(report).splitlines()[4:6]] == [16 + 83, 16 + 1]   # 85 > 84 columns
+    row["feedback"] = "a" * 74 + " b"
+    assert len(format_table(report).splitlines()[4]) == 100
+    row["feedback"] = "x" * 20 + " non-saturating, -1e-05"   # a hyphenated word stays whole ("non-" would fit)
+    assert format_table(report, width=50).splitlines()[4:6] == ["A1.1       2/2  passed: " + "x" * 20,
+                                                               " " * 16 + "non-saturating, -1e-05"]
+    row["id"] = "ABCDEFGHIJKL"
+    assert format_table(report).splitlines()[4].startswith("ABCDE...     2/2  passed")
+    report["path"] = "/" + "p" * 11999   # a path is shown whole up to 10,000 characters
+    assert format_table(report).splitlines()[1] == "graded copy: " + report["path"][:9997] + "..."
+    report["path"] = "/" + "p" * 999
+    assert format_table(report).splitlines()[1] == "graded copy: " + report["path"]
