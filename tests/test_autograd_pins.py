@@ -98,6 +98,8 @@ def test_a_numpy_array_on_the_left_is_named_in_the_error():
         np.ones((2, 2)) @ x
     with pytest.raises(TypeError, match="operand: got ndarray, wanted a Tensor"):
         np.ones((2, 2)) * x
+    with pytest.raises(ValueError, match=r"matmul: got shapes \(\) and \(2, 2\)"):   # a number: matmul's own check
+        2.0 @ x
 
 
 # ---- what a tensor says about itself -------------------------------------------------------------
