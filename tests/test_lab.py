@@ -611,10 +611,38 @@ def test_a_click_during_a_long_update_is_answered_at_once(tmp_path):
     lab, messages = make_lab(tmp_path)
     lab.playing, lab.step_seconds = True, 2.5          # as at the largest settings
     lab.acknowledge({"cmd": "set", "name": "lr_d", "value": 0.001})
-    assert messages[-1]["type"] == "state" and messages[-1]["queued"] == "set" and messages[-1]["playing"]
-    lab.step_seconds = 0.01                            # a quick update: the command itself answers soon
-    count = len(messages)
+    assert messages[-1] == {"type": "state", "step": 0, "queued": "set", "waits": True, "update_seconds": 2.5}
+    lab.step_seconds = 0.01                            # a quick update: answered, and it does not wait
     lab.acknowledge({"cmd": "set", "name": "lr_d", "value": 0.001})
-    assert len(messages) == count
+    assert messages[-1]["queued"] == "set" and messages[-1]["waits"] is False
     lab.acknowledge({"cmd": "pause"})
     assert messages[-1] == {**lab.state_message(), "playing": False} and not lab.playing
+
+
+def test_every_click_is_answered_whatever_the_worker_has_got_to(tmp_path):
+    """Issue 27: the answer came only while playing and after 0.1 s of an update (or after a
+    long one), so a click before the worker ran "play", or early in a new run's first update
+    at the largest settings, waited seconds for the update to end, unanswered."""
+    lab, messages = make_lab(tmp_path)
+    lab.step_seconds = 2.5                             # the last run had long updates ...
+    lab.change("d_hidden", [64])                       # ... a new run: that figure says nothing now
+    assert lab.step_seconds == 0.0
+    lab.acknowledge({"cmd": "play"})                   # the worker has not run it yet
+    assert messages[-1] == {"type": "state", "step": 0, "queued": "play", "waits": False, "update_seconds": 0.0}
+    lab.post({"cmd": "play"})
+    lab.run_commands(block=False)                      # the worker tells the page when it starts
+    assert messages[-1] == {**lab.state_message(), "playing": True}
+    with lab.update_under_way():                       # the run's first update, just begun
+        lab.acknowledge({"cmd": "set", "name": "lr_d", "value": 0.001})
+        assert messages[-1]["queued"] == "set" and messages[-1]["waits"] is False
+        lab.update_started -= 0.15                     # ... and 0.15 s on: the click waits, and hears so
+        lab.acknowledge({"cmd": "set", "name": "lr_d", "value": 0.001})
+        assert messages[-1]["waits"] is True and messages[-1]["update_seconds"] >= 0.15
+    assert lab.update_started is None              # the update ended: no click waits on it now
+    lab.playing = False                                # paused after long updates: nothing waits
+    lab.acknowledge({"cmd": "step-d"})
+    assert messages[-1]["waits"] is False
+    count = len(messages)
+    lab.acknowledge({"cmd": "hello"})                  # the page's own messages are not clicks
+    lab.acknowledge({"cmd": "noop"})
+    assert len(messages) == count

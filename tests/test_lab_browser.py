@@ -270,8 +270,14 @@ def test_slow_motion_shows_each_part_of_an_iteration(page):
 LARGEST = {"m": "4096", "k": "20", "g-hidden": "512,512,512,512", "d-hidden": "512,512,512,512"}
 
 
-@pytest.mark.full   # intermittent: in one of two CI runs a change made 3 s into an iteration was not answered
-                    # within 5 s (issue 27 stays open for it); run with python -m pytest -m full
+# In the page, in the capture phase (before the page's own handlers send anything): the time of
+# the first change of #lr-d and of the first click on #pause.
+MARK_CLICKS = """() => {
+  document.addEventListener('change', (e) => { if (e.target.id === 'lr-d' && !window.changed) window.changed = performance.now(); }, true);
+  document.addEventListener('click', (e) => { if (e.target.id === 'pause' && !window.clicked) window.clicked = performance.now(); }, true);
+}"""
+
+
 def test_a_click_acts_within_200_ms_at_the_largest_settings(page):
     for field, value in LARGEST.items():
         page.fill(f"#{field}", value)
@@ -279,18 +285,21 @@ def test_a_click_acts_within_200_ms_at_the_largest_settings(page):
     page.wait_for_function("window.lab.settings.m === 4096 && window.lab.settings.k === 20 && "
                            "window.lab.settings.d_hidden.length === 4 && window.lab.settings.g_hidden.length === 4",
                            timeout=60000)
-    page.evaluate("document.getElementById('pause').addEventListener('click', () => { window.clicked = performance.now(); })")
+    page.evaluate(MARK_CLICKS)
     page.click("#play")
-    time.sleep(3)                                            # well inside an iteration (seconds each, here)
-    page.evaluate("window.changed = performance.now()")
+    page.wait_for_function("window.lab.stats.states.some((s) => s.playing === true)", timeout=30000)  # the worker trains
+    time.sleep(1.5)                                          # inside the D updates (seconds each, here)
     page.fill("#lr-d", "0.0003")
     page.dispatch_event("#lr-d", "change")                  # another click: answered at once, run after the update
-    page.wait_for_function("window.lab.stats.states.some((s) => s.time > window.changed)", timeout=5000)
-    answered = page.evaluate("window.lab.stats.states.find((s) => s.time > window.changed).time - window.changed")
-    assert answered < 200 and "runs after the update under way" in page.inner_text("#message")
+    page.wait_for_function("window.changed && window.lab.stats.states.some((s) => s.time > window.changed)", timeout=5000)
+    answer = page.evaluate("window.lab.stats.states.find((s) => s.time > window.changed)")
+    answered = answer["time"] - page.evaluate("window.changed")
+    assert answered < 200 and answer["queued"] == "set", f"answered {answered:.0f} ms after the change: {answer}"
+    assert "runs after the update under way" in page.inner_text("#message")
     page.click("#pause")
-    page.wait_for_function("window.lab.stats.states.some((s) => s.time > window.clicked && !s.playing)", timeout=5000)
-    latency = page.evaluate("window.lab.stats.states.find((s) => s.time > window.clicked && !s.playing).time "
+    page.wait_for_function("window.clicked && window.lab.stats.states.some((s) => s.time > window.clicked && s.playing === false)",
+                           timeout=5000)
+    latency = page.evaluate("window.lab.stats.states.find((s) => s.time > window.clicked && s.playing === false).time "
                             "- window.clicked")
     assert latency < 200, f"pause acknowledged {latency:.0f} ms after the click"
     assert "paused at iteration" in page.inner_text("#message")

@@ -10,7 +10,8 @@ a "Python" panel with the code of the current run, and "Save run".
 
     settings.py   what the page can set, the datasets, the GANConfig they make
     frames.py     what the page draws, computed with minigan (D, G and autograd)
-    worker.py     the one thread that owns the GAN: commands, training (update by update when slow), frames
+    worker.py     the one thread that owns the GAN: training (update by update when slow), frames
+    commands.py   what each click does, and the answer the server gives it at once
     recording.py  what the worker records: chart rows, training.gif's frames
     history.py    the charts kept by the server, thinned, for a page that (re)connects
     saving.py     "Save run": a run folder like the demo's, which gan.resume loads

@@ -13,28 +13,34 @@ lock is needed. Training is the unchanged Algorithm 1: ``GAN.train`` (hence
     lab.stop()
 
 ``publish(message)`` gets each message for the page as a dict ("frame", "settings",
-"saved", "error"); it is called from the worker thread. A frame is built at most
+"state", "saved", "error"); it is called from the worker thread, and from the server's
+thread for the answer to a click (``acknowledge``). A frame is built at most
 ``FPS`` times a second, and only once the server says it has sent the last one
 (``frame_wanted``): a slow page gets fewer frames, never a queue of old ones, and
 training goes on meanwhile.
+
+What each command does, and the answer the server's thread gives every click at once
+(``acknowledge``: it never waits on training), are in commands.py.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import queue
 import threading
 import time
 
 import numpy as np
-from minigan import data, gan, losses, optim, threads
+from minigan import gan, losses, threads
 from minigan.gan import callbacks
 
 from minigan.runs import folders
-from minigan.lab import saving, snippet
+from minigan.lab import snippet
+from minigan.lab.commands import Commands
 from minigan.lab.frames import FrameBuilder
 from minigan.lab.history import ChartHistory
 from minigan.lab.recording import Recorder, ThinnedSnapshots, finite, mean_sigmoid
-from minigan.lab.settings import DATASETS, LIVE, OPTIMIZERS, NOISES, LabSettings
+from minigan.lab.settings import DATASETS, OPTIMIZERS, NOISES, LabSettings
 
 FPS = 30                   # frames a second at most
 PIECE_SECONDS = 0.01       # training runs in pieces this long, so a click waits at most about this
@@ -42,8 +48,9 @@ COVERAGE_SECONDS = 0.5     # modes covered is measured this often while playing 
 SLOW_SECONDS = 0.8         # slow motion: each sub-step (sample, a D update, the G update) shown this long
 
 
-class Lab:
-    """The state of one lab: its settings, its GAN, and the thread that runs it."""
+class Lab(Commands):
+    """The state of one lab: its settings, its GAN, and the thread that runs it (what each
+    command does, and the server's answer to it, are in commands.py)."""
 
     def __init__(self, settings: LabSettings, publish, out: str):
         self.settings, self.publish, self.out = settings, publish, out
@@ -133,96 +140,6 @@ class Lab:
             except queue.Empty:
                 return
 
-    # ---- commands ----------------------------------------------------------------------------
-    def run_command(self, command: dict) -> None:
-        """What each command from the page does."""
-        if not isinstance(command, dict) or not isinstance(command.get("cmd"), str):
-            raise ValueError(f"command: got {command!r:.80}, wanted an object with a 'cmd' string")
-        name = command["cmd"]
-        if name == "noop":
-            return
-        if name == "hello":                          # a page (re)connected: everything, from the start
-            self.publish(self.settings_message())
-            self.dirty, self.with_reals, self.with_history = True, True, True
-        elif name == "slow":                         # the slow-motion toggle
-            self.slow = bool(command.get("value"))
-            self.last_substep = 0.0
-            self.publish(self.state_message())
-        elif name == "play":
-            self.needs_data()
-            self.playing = True
-        elif name == "pause":
-            self.playing = False
-            self.dirty = True
-            self.publish(self.state_message())
-        elif name in ("step-d", "step-g", "step-iter"):
-            self.needs_data()
-            self.playing = False
-            self.partial = None                      # the buttons start from a whole iteration
-            self.single_step(name)
-        elif name == "reset":
-            self.playing = False
-            self.rebuild()
-        elif name == "set":
-            self.change(command.get("name"), command.get("value"))
-        elif name == "dataset":
-            keep = {"seed": self.settings.seed, "backend": self.settings.backend, "points": self.settings.points}
-            self.settings = LabSettings.for_dataset(command.get("value"), **keep)
-            self.playing = False
-            self.rebuild()
-        elif name == "save":
-            path = saving.save_run(self.model, self.settings, self.history.as_columns(), self.snapshots.frames,
-                                   self.out)
-            self.publish({"type": "saved", "folder": path})
-        else:
-            raise ValueError(f"cmd: got {name!r}, wanted one of hello, play, pause, slow, step-d, step-g, "
-                             f"step-iter, reset, set, dataset, save")
-
-    def needs_data(self) -> None:
-        if self.settings.dataset == "drawn" and not self.settings.points:
-            self.playing = False
-            raise ValueError("points: got none, wanted some drawn points first (click or drag on the view)")
-
-    def change(self, name, value) -> None:
-        """One setting changed: applied to the running GAN (LIVE), or a new run."""
-        self.settings = self.settings.changed(name, value)
-        if name not in LIVE:
-            self.playing = False
-            self.rebuild()
-            return
-        model, s = self.model, self.settings
-        if name == "lr_d":
-            model.opt_D.lr = s.lr_d
-        elif name == "lr_g":
-            model.opt_G.lr = s.lr_g
-        elif name == "optimizer":                    # a new optimizer starts with an empty state
-            model.opt_G, model.opt_D = self.optimizer(model.G, s.lr_g), self.optimizer(model.D, s.lr_d)
-        elif name == "noise":
-            model.p_z = data.normal_noise(s.noise_dim) if s.noise == "normal" else data.uniform_noise(s.noise_dim)
-        elif name == "loss":                         # G's loss, and the D loss that goes with it
-            model.loss, model.d_form = s.loss, losses.DISCRIMINATOR_FORM[s.loss]
-        else:                                        # k, m: plain attributes of the GAN
-            setattr(model, name, getattr(s, name))
-        field = {"lr_g": "lr", "lr_d": None}.get(name, name)
-        if field is not None:                        # the config in force from this step on, as resume keeps it
-            model.config = model.config.replace(**{field: getattr(s, name)})
-            entry = {"step": model.step, "config": model.config.to_dict()}
-            if model.step == 0:                      # nothing trained yet: this is the run's first config
-                model.configs, model.run_id = [entry], gan.run_id(model.config)
-            else:                                    # one entry per step: the last change at a step wins
-                model.configs = [c for c in model.configs if c["step"] != model.step] + [entry]
-        if name == "noise":
-            self.frames = FrameBuilder(model, s, seed=s.seed)
-            self.with_reals = True
-        self.publish(self.settings_message())
-        self.dirty = True
-
-    def optimizer(self, module, lr):
-        config = self.model.config
-        if self.settings.optimizer == "adam":
-            return optim.Adam(module.parameters(), lr=lr, betas=config.betas)
-        return optim.SGD(module.parameters(), lr=lr, momentum=config.momentum)
-
     # ---- training ----------------------------------------------------------------------------
     def rebuild(self) -> None:
         """A new run from the settings: G, D and both optimizers made afresh, the history emptied."""
@@ -234,6 +151,7 @@ class Lab:
         self.history, self.recorder = callbacks.History(), Recorder()
         self.snapshots = ThinnedSnapshots(50, 500, s.seed)
         self.snapshots.take(model)
+        self.step_seconds = 0.0                  # the old networks' update time says nothing of these
         self.phase = None
         self.partial = None                      # (D updates done, the last one's outputs) of an iteration begun
         self.charts = ChartHistory()
@@ -255,14 +173,13 @@ class Lab:
         speak: an iteration at the largest settings takes seconds, a click must not wait for it."""
         model = self.model
         done, last = self.partial or (0, None)
-        self.update_started = started = time.perf_counter()
         if done < model.k:
-            last = model.discriminator_step()        # (loss_D, real logits, fake logits)
+            with self.update_under_way():
+                last = model.discriminator_step()    # (loss_D, real logits, fake logits)
             self.partial = (done + 1, last)
-            self.step_seconds, self.update_started = time.perf_counter() - started, None
             return "D"
-        loss_G = model.generator_step()
-        self.step_seconds, self.update_started = time.perf_counter() - started, None
+        with self.update_under_way():
+            loss_G = model.generator_step()
         self.partial = None
         model.step += 1
         loss_D, real, fake = last
@@ -274,6 +191,16 @@ class Lab:
         for callback in (self.history, self.recorder, self.snapshots):
             callback.on_step(model, record)
         return "G"
+
+    @contextlib.contextmanager
+    def update_under_way(self):
+        """Times the update inside (a D or G update, or a "one iteration" click): the server's
+        thread reads ``update_started`` and ``step_seconds`` to tell a click how long it waits."""
+        self.update_started = started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.step_seconds, self.update_started = time.perf_counter() - started, None
 
     def iterate(self) -> None:
         """Sub-steps until the iteration ends, or a command waits (it runs; the iteration goes on after)."""
@@ -311,14 +238,17 @@ class Lab:
         """One D update, one G update, or one whole iteration, for the slow-motion buttons."""
         model = self.model
         if name == "step-iter":
-            self.train(1)
+            with self.update_under_way():
+                self.train(1)
             self.phase = "iteration"
         elif name == "step-d":
-            loss_D, real, fake = model.discriminator_step()
+            with self.update_under_way():
+                loss_D, real, fake = model.discriminator_step()
             self.recorder.rows.append(self.d_row(loss_D, real, fake))
             self.phase = "D"
         else:
-            loss_G = model.generator_step()
+            with self.update_under_way():
+                loss_G = model.generator_step()
             self.recorder.rows.append(finite({"kind": "G", "step": model.step, "g_loss": float(loss_G.data)}))
             self.phase = "G"
         self.dirty = True
@@ -350,30 +280,8 @@ class Lab:
 
     def state_message(self) -> dict:
         """Whether the lab plays, in slow motion or not, and how long one update takes now."""
-        started = self.update_started
-        seconds = max(self.step_seconds, time.perf_counter() - started if started is not None else 0.0)
         return {"type": "state", "playing": self.playing, "slow": self.slow, "step": self.model.step,
-                "update_seconds": round(seconds, 3)}
-
-    def pause_now(self) -> None:
-        """Pause from the server's thread, the moment the click arrives: the worker stops after
-        the update under way (at the largest settings one D update takes seconds) and runs the
-        "pause" command queued behind this; the page is told at once."""
-        self.playing = False
-        self.publish(self.state_message())
-
-    def acknowledge(self, command: dict) -> None:
-        """From the server's thread, as a command arrives: pause acts at once; any other click,
-        while a long update is under way, is answered at once with how long it will wait."""
-        if command.get("cmd") == "pause":
-            self.pause_now()
-        elif self.playing and command.get("cmd") not in ("hello", "noop") and self.long_update():
-            self.publish({**self.state_message(), "queued": str(command.get("cmd"))[:20]})
-
-    def long_update(self) -> bool:
-        """Whether the update under way (or the last one) takes longer than a click may wait."""
-        started = self.update_started
-        return self.step_seconds > 0.2 or (started is not None and time.perf_counter() - started > 0.1)
+                "update_seconds": round(self.update_seconds(), 3)}
 
     def settings_message(self) -> dict:
         return {"type": "settings", "settings": self.settings.to_dict(), "code": snippet.code(self.settings),

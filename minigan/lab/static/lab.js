@@ -50,11 +50,11 @@ function receive(message) {
     if (message.js !== undefined) $("js").textContent = message.js.toFixed(3);
     showPlaying(message.playing, message.slow);
     lab.frame = message; lab.fresh = true;
-  } else if (message.type === "state") {   // the server acted on pause (at once), or on the slow-motion toggle
+  } else if (message.type === "state") {   // a click answered at once ("queued", or pause acted on), or the worker's news
     lab.stats.states.push({ time: performance.now(), playing: message.playing, step: message.step, queued: message.queued });
     showPlaying(message.playing, message.slow);
-    if (message.queued) {
-      say(`${message.queued}: runs after the update under way (about ${message.update_seconds.toFixed(1)} s at these settings)`);
+    if (message.queued) {                  // the worker runs it next; say so only if that takes a while
+      if (message.waits) say(`${message.queued}: runs after the update under way (about ${message.update_seconds.toFixed(1)} s at these settings)`);
     } else if (!message.playing) {
       const wait = message.update_seconds > 0.2 ? ` (the update under way finishes first: about ${message.update_seconds.toFixed(1)} s)` : "";
       say(`paused at iteration ${message.step}${wait}`);
