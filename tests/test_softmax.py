@@ -177,3 +177,46 @@ def test_bad_arguments_raise(backend):
         ops.one_hot(x, 3)
     with pytest.raises(ValueError, match="k: got 0"):
         ops.one_hot(minigan.tensor([0], backend=backend), 0)
+
+
+# ---- pinned by mutation testing (issue 26: benchmarks/mutation.py) --------------------------------
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_axis_past_a_vector_is_refused_not_wrapped(backend):
+    """axis 1 of a 1-D tensor is an error; wrapped (1 % 1 = 0) it would silently mean axis 0."""
+    x = minigan.tensor(np.ones(3), backend=backend)
+    for op in (ops.softmax, ops.log_softmax, ops.argmax):
+        with pytest.raises(ValueError, match=r"^axis: got 1, wanted one axis \(an int\) of a 1-D tensor"):
+            op(x, axis=1)
+        with pytest.raises(ValueError, match=r"^axis: got True"):
+            op(x, axis=True)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_integer_logits_are_refused_by_name(backend):
+    x = minigan.tensor([1, 2], backend=backend)
+    for name in ("softmax", "log_softmax"):
+        with pytest.raises(TypeError, match=rf"^{name}: got dtype .*int64, wanted a floating dtype"):
+            getattr(ops, name)(x)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_one_hot_takes_one_symbol_and_refuses_a_k_that_is_not_an_int(backend):
+    zeros = minigan.tensor([0, 0], backend=backend)
+    npt.assert_array_equal(ops.one_hot(zeros, 1).numpy(), [[1.0], [1.0]])   # k = 1: one symbol, always chosen
+    for k in (True, 2.0, "3"):
+        with pytest.raises(ValueError, match=rf"^k: got {k!r}, wanted a positive integer"):
+            ops.one_hot(zeros, k)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_one_hot_takes_a_dtype_object_and_indices_of_any_integer_dtype(backend):
+    """A dtype object as well as a name; and uint64 indices, which array-api-strict will not
+    compare with int64 symbols (the symbols take the indices' dtype)."""
+    x = minigan.tensor(np.array([2, 0]), backend=backend)
+    float64 = x.xp.float64
+    rows = ops.one_hot(x, 3, dtype=float64)
+    assert rows.dtype == float64
+    npt.assert_array_equal(rows.numpy(), [[0, 0, 1], [1, 0, 0]])
+    for dtype in (np.uint64, np.uint8, np.int8, np.int32):
+        indices = minigan.tensor(np.array([2, 0], dtype=dtype), backend=backend)
+        npt.assert_array_equal(ops.one_hot(indices, 3).numpy(), [[0, 0, 1], [1, 0, 0]])
