@@ -537,3 +537,36 @@ def test_the_mean_of_an_empty_tensor_has_a_quiet_backward():
         warnings.simplefilter("error")
         y.backward(np.ones(3))
     assert x.grad.shape == (0, 3)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_integer_tensors_take_integers_and_refuse_floats(backend):
+    """A Python int joins an integer tensor (exactly, as an integer); a float is refused, not truncated to 0."""
+    x = minigan.tensor(np.array([2, -3]), backend=backend)
+    for y, wanted in [(x + 1, [3, -2]), (2 * x, [4, -6]), (x**2, [4, 9]), (ops.pow(x, np.int64(3)), [8, -27])]:
+        assert y.dtype == x.dtype            # integer powers stay integers (a float exponent would make floats)
+        npt.assert_array_equal(y.numpy(), wanted)
+    with pytest.raises(TypeError, match=r"^operand: got the float 0.5 with an integer tensor"):
+        x + 0.5
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", ["add", "matmul"])
+def test_a_backward_computes_only_the_gradients_wanted(name, backend):
+    """ctx.needs_grad (False for data, or for weights held fixed): the backward returns None there,
+    computing nothing; what is wanted is still right."""
+    be = minigan.backend.get_backend(backend)
+    a, b, grad_y = np.arange(6.0).reshape(2, 3), np.array([1.0, -2.0, 0.5]), np.ones((2, 3))
+    if name == "add":   # (2, 3) + (3,): b's gradient sums over the copies
+        op, b, wanted = ops.Add, b, [grad_y, grad_y.sum(axis=0)]
+    else:               # (2, 3) @ (3, 3)
+        op, b = ops.MatMul, np.outer(b, [1.0, 2.0, 3.0])
+        wanted = [grad_y @ b.T, a.T @ grad_y]
+    ctx = minigan.autograd.Context(be)
+    op.forward(ctx, be.asarray(a), be.asarray(b))
+    for needs in [(True, False), (False, True)]:
+        ctx.needs_grad = needs
+        grads = op.backward(ctx, be.asarray(grad_y))
+        assert [g is None for g in grads] == [not n for n in needs]
+        got = [be.to_host(g) for g, n in zip(grads, needs) if n]
+        npt.assert_allclose(got[0], [w for w, n in zip(wanted, needs) if n][0])
