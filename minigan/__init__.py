@@ -24,7 +24,7 @@ Reading minigan: the folders in reading order, each built only on those above it
     interop/       (350)  to and from PyTorch
   programs
     demo/         (1220)  python -m minigan.demo (and python -m minigan.demo.selfcheck)
-    lab/          (1340)  python -m minigan.lab: Algorithm 1 live in the browser
+    lab/          (1400)  python -m minigan.lab: Algorithm 1 live in the browser
     assignments/  (5210)  python -m minigan.assignments: release a student copy, grade it, grade a class
 
 Importing minigan imports NumPy only: CuPy is imported when the cupy backend is asked for,
