@@ -62,7 +62,8 @@ MODULES = {
     "minigan/variants/semi_supervised.py": ["tests/test_semi_supervised.py"],
     # without the three tests that share a 750-step training (5 s per mutant); the replayed
     # steps pin what they check
-    "minigan/variants/conditional.py": ["tests/test_conditional.py", "-k", "not (rows_follow_the_requested_class or "
+    "minigan/variants/conditional.py": ["tests/test_conditional.py", "tests/test_conditional_pins.py",
+                                        "-k", "not (rows_follow_the_requested_class or "
                                         "generate_is_seeded_and_checks_labels or class_agreement_counts_what_the)"],
     "minigan/nn/discrete.py": ["tests/test_discrete.py", "-k", "not demo_categorical_end_to_end"],   # figures: slow
     "minigan/gan/config.py": ["tests/test_recipes.py", "tests/test_gan.py"],
@@ -109,6 +110,28 @@ EQUIVALENT = {
         "take's default axis is None, the same as axis 0 for the 1-D labels",
     (CONDITIONAL, "return np.repeat(np.arange(classes), n / classes)"):
         "np.repeat casts a float count down to an int: n / classes repeats as often as n // classes",
+    (CONDITIONAL, "dtype = None"):
+        "the head's weight is the backend's default float (dcgan_discriminator takes no dtype), what rng.normal draws for None",
+    (CONDITIONAL, 'self.embed = Parameter(init_weight("normal", rng, classes, self.head.n_in, None), backend)   # V (K, F)'):
+        "the head's weight is the backend's default float (dcgan_discriminator takes no dtype), what rng.normal draws for None",
+    (CONDITIONAL, 'self.embed = Parameter(init_weight("normal", rng, classes, self.head.n_in, dtype), None)   # V (K, F)'):
+        "a Parameter given no backend takes the backend of its array, drawn by the backend's own generator",
+    (CONDITIONAL, 'self.embed = Parameter(init_weight("normal", rng, classes, self.head.n_in, dtype), )   # V (K, F)'):
+        "a Parameter given no backend takes the backend of its array, drawn by the backend's own generator",
+    (CONDITIONAL, 'self.G = nn.dcgan_generator(noise_dim + k, settings["g_hidden"], image_shape, rng=rng,'):
+        "dcgan_generator's default output is 'tanh', the one named",
+    (CONDITIONAL, "return Tensor(blocks[0] if (len(blocks) == 1) and False else xp.concat(blocks, axis=1), self.backend)"):
+        "the concatenation of one block is that block",
+    (CONDITIONAL, "return self.one_hot(drawn[0] if (len(drawn) == 1) and False else self.backend.xp.stack(drawn, axis=1))"):
+        "one_hot reshapes (m,) classes and (m, 1) rows alike to (m, 1)",
+    (CONDITIONAL, "return np.array(rows, dtype=None)"):
+        "NumPy's default integer is int64 (NumPy 2, every platform)",
+    (CONDITIONAL, "return np.array(rows, )"):
+        "NumPy's default integer is int64 (NumPy 2, every platform)",
+    (CONDITIONAL, "every = np.array(list(itertools.product(*(range(k) for k in counts))), dtype=None)"):
+        "NumPy's default integer is int64 (NumPy 2, every platform)",
+    (CONDITIONAL, "every = np.array(list(itertools.product(*(range(k) for k in counts))), )"):
+        "NumPy's default integer is int64 (NumPy 2, every platform)",
     (DISCRETE, "rows = int(np.prod(logits.shape[:-1])) if (logits.ndim > 1) or True else 1"):
         "for 1-D logits np.prod of the empty shape[:-1] is 1.0, the else branch's 1",
     (DISCRETE, "rows = int(np.prod(logits.shape[:-1])) if logits.ndim >= 1 else 1"):
