@@ -570,3 +570,21 @@ def test_a_backward_computes_only_the_gradients_wanted(name, backend):
         assert [g is None for g in grads] == [not n for n in needs]
         got = [be.to_host(g) for g, n in zip(grads, needs) if n]
         npt.assert_allclose(got[0], [w for w, n in zip(wanted, needs) if n][0])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_relu_and_leaky_relu_at_and_around_zero(backend):
+    """relu'(0) = 0 (x > 0 picks the gradient, as in PyTorch); leaky_relu's default slope is 0.2,
+    the Op's too, and a slope of 1 (the identity: no longer a rectifier) is refused."""
+    host = np.array([-2.0, -0.0, 0.0, 3.0])
+    x = minigan.tensor(host, requires_grad=True, backend=backend, dtype="float64")
+    ops.relu(x).backward(np.ones(4))
+    npt.assert_array_equal(x.backend.to_host(x.grad), [0.0, 0.0, 0.0, 1.0])
+    for y in (ops.leaky_relu(x), minigan.autograd.apply(ops.LeakyReLU, x)):
+        npt.assert_array_equal(y.numpy(), [-0.4, -0.0, 0.0, 3.0])
+    x.zero_grad()
+    ops.leaky_relu(x).backward(np.ones(4))
+    npt.assert_array_equal(x.backend.to_host(x.grad), [0.2, 0.2, 0.2, 1.0])
+    for slope in (1, 1.0, -0.1):
+        with pytest.raises(ValueError, match=rf"^slope: got {slope!r}, wanted a number in \[0, 1\)"):
+            ops.leaky_relu(x, slope)
