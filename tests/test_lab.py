@@ -646,3 +646,20 @@ def test_every_click_is_answered_whatever_the_worker_has_got_to(tmp_path):
     lab.acknowledge({"cmd": "hello"})                  # the page's own messages are not clicks
     lab.acknowledge({"cmd": "noop"})
     assert len(messages) == count
+
+
+def test_after_a_click_play_goes_update_by_update_until_timed_again(tmp_path):
+    """Issue 27, the CI failure: the piece (iterations per GAN.train call) was sized at the small
+    settings of the tests before (3 on quiet cores) and kept when they grew: 3 iterations at
+    m 4096, k 20 and four 512-wide layers are 60 D updates, minutes with no command looked at."""
+    lab, _ = make_lab(tmp_path, k=3)
+    lab.last_frame = lab.last_coverage = lab.frame_cost = 0.0   # what run() sets up
+    lab.piece = 3                                      # as sized at the default settings on quiet cores
+    lab.post({"cmd": "set", "name": "m", "value": 512})   # iterations cost more from now on
+    lab.post({"cmd": "play"})
+    lab.train = lambda steps: pytest.fail(f"GAN.train({steps}): {3 * steps} D updates with no command looked at")
+    lab.tick()
+    assert lab.model.step == 1                         # one iteration, update by update, and timed
+    lab.piece = 5
+    lab.rebuild()                                      # new networks: timed afresh too
+    assert lab.piece == 1

@@ -29,6 +29,10 @@ class Commands:
         if not isinstance(command, dict) or not isinstance(command.get("cmd"), str):
             raise ValueError(f"command: got {command!r:.80}, wanted an object with a 'cmd' string")
         name = command["cmd"]
+        # A click may change what an iteration costs (m, k, the networks), so play goes on update
+        # by update until an iteration is timed again: 3 iterations, a 10 ms piece at the default
+        # settings, are 60 D updates and minutes at m 4096, k 20 and four 512-wide layers.
+        self.piece = 1
         if name == "noop":
             return
         if name == "hello":                          # a page (re)connected: everything, from the start

@@ -59,6 +59,7 @@ class Lab(Commands):
         self.frame_wanted.set()
         self.playing = False
         self.slow = False                       # slow motion: one sub-step of an iteration at a time
+        self.piece = 1                          # iterations in one GAN.train call while playing (sized by time)
         self.stopping = False
         self.step_seconds = 0.0                 # how long the last D or G update took (the page is told)
         self.update_started = None              # when the update under way began (None: none is)
@@ -84,7 +85,7 @@ class Lab(Commands):
         # One BLAS thread for the whole lab: the browser drawing the frames needs the other core
         # (a policy with a number: GAN.train's own policy stands aside inside it).
         with threads.policy(1), np.errstate(over="ignore", invalid="ignore"):
-            self.piece, self.last_frame, self.last_coverage, self.frame_cost = 1, 0.0, 0.0, 0.0
+            self.last_frame, self.last_coverage, self.frame_cost = 0.0, 0.0, 0.0
             while not self.stopping:
                 try:
                     self.tick()
@@ -152,6 +153,7 @@ class Lab(Commands):
         self.snapshots = ThinnedSnapshots(50, 500, s.seed)
         self.snapshots.take(model)
         self.step_seconds = 0.0                  # the old networks' update time says nothing of these
+        self.piece = 1                           # and their iterations are timed afresh
         self.phase = None
         self.partial = None                      # (D updates done, the last one's outputs) of an iteration begun
         self.charts = ChartHistory()
