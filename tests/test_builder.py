@@ -224,7 +224,7 @@ def test_a_dcgan_config_builds_dcgan_networks_from_the_seed(noise, backend, outp
     model = builder.build(config)
     rng = minigan.get_backend(backend).random(2)
     G = nn.dcgan_generator(3, (4,), (1, 8, 8), output, rng=rng, backend=backend)
-    D = nn.dcgan_discriminator((2,), (1, 8, 8), rng=rng, backend=backend)
+    D = nn.dcgan_discriminator((2,), (1, 8, 8), minibatch_std=True, rng=rng, backend=backend)   # the faces' recipe has it
     assert model.G.backend.name == model.D.backend.name == backend
     z = minigan.tensor(np.random.default_rng(0).normal(size=(4, 3)) * 3, backend=backend, dtype="float32")
     npt.assert_array_equal(model.G.backend.to_host(model.G(z).data), G.backend.to_host(G(z).data))   # its output too
@@ -234,7 +234,7 @@ def test_a_dcgan_config_builds_dcgan_networks_from_the_seed(noise, backend, outp
             npt.assert_array_equal(a, b)
     assert model.rng.state() == rng.state()
     assert isinstance(model.p_z, data.UniformNoise if noise == "uniform" else data.NormalNoise) and model.p_z.dim == 3
-    assert isinstance(model.opt_D, optim.Adam) and model.opt_D.lr == 2e-4
+    assert isinstance(model.opt_D, optim.Adam) and model.opt_D.lr == 1e-3
 
 
 def test_a_config_saved_without_an_optimizer_field_resumes_with_its_state(saved, tmp_path):

@@ -73,7 +73,8 @@ def small_faces(**changes):
 
 def test_the_faces_recipe_is_a_dcgan_and_the_mlp_has_its_own_widths():
     config = gan.recipe("faces")
-    assert config.arch == "dcgan" and config.g_output == "tanh" and config.betas == (0.5, 0.999) and config.lr == 2e-4
+    assert config.arch == "dcgan" and config.g_output == "tanh" and config.betas == (0.0, 0.99) and config.lr == 1e-3
+    assert config.minibatch_std and config.penalty == "r1"
     mlp = gan.recipe("faces", arch="mlp")
     assert mlp.arch == "mlp" and mlp.g_hidden == (256, 512)
     assert gan.recipe("faces", arch="mlp", g_hidden=(64,)).g_hidden == (64,)          # explicit changes win

@@ -65,3 +65,28 @@ def test_a_dcgan_discriminator_with_it():
     assert "MinibatchStd" not in [type(layer).__name__ for layer in plain.layers]
     x = Tensor(be.random(1).normal((6, 3 * 16 * 16), dtype=be.default_float), be)
     assert tuple(D(x).shape) == (6, 1)
+
+
+class SmallImages:
+    """Stands in for the faces (drawing 20,000 of them takes a while): 1 x 8 x 8 images."""
+
+    dim, image_shape = 64, (1, 8, 8)
+
+    def sample(self, m, rng):
+        return rng.uniform((m, 64), -1.0, 1.0)
+
+
+def test_the_config_field_builds_it_and_is_checked(monkeypatch):
+    from minigan import gan
+    from minigan.gan import builder
+    monkeypatch.setattr(builder, "make_dataset", lambda config: SmallImages())
+    assert gan.run_id(gan.recipe("ring")) == gan.run_id(gan.recipe("ring", minibatch_std=False))   # old run ids kept
+    with pytest.raises(ValueError, match="minibatch_std: got True for arch 'mlp', wanted False"):
+        gan.recipe("ring", minibatch_std=True)
+    with pytest.raises(ValueError, match="minibatch_std: got 1, wanted True or False"):
+        gan.recipe("faces", minibatch_std=1)
+    config = gan.recipe("faces", g_hidden=(4,), d_hidden=(4,), noise_dim=3, m=4, steps=2, threads=None)
+    model = gan.build(config)
+    assert [type(layer).__name__ for layer in model.D.layers][-3] == "MinibatchStd"
+    model.train(2)                                                                # with R1 through the layer
+    assert "MinibatchStd" not in [type(layer).__name__ for layer in gan.build(config.replace(minibatch_std=False)).D.layers]

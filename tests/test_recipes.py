@@ -46,19 +46,23 @@ def test_the_gaussian1d_recipe():
 def test_the_image_recipes():
     """digits and mnist: the DCGAN optimizer (Adam 2e-4, betas (0.5, 0.999), constant lr) on
     MLPs, tanh output for images in [-1, 1]; digits: 10 of 10 classes in 5,000 steps. faces:
-    DCGAN's published settings at a width two cores train (not yet tuned: issue 29)."""
+    a DCGAN at a width two cores train, with R1, a minibatch-std channel in D and Adam at 1e-3,
+    betas (0, 0.99): DCGAN's published optimizer collapsed there (issue 29)."""
     assert cfg.RECIPES["digits"] == {"noise_dim": 16, "g_hidden": (256, 256), "d_hidden": (256, 256),
                                      "g_output": "tanh", "m": 64, "steps": 5000, "lr": 2e-4, "lr_decay_to": 1.0}
     assert cfg.RECIPES["mnist"] == {"noise_dim": 100, "g_hidden": (256, 512), "d_hidden": (512, 256),
                                     "g_activation": "leaky_relu", "g_output": "tanh", "m": 128, "steps": 20000,
                                     "lr": 2e-4, "lr_decay_to": 1.0}
     assert cfg.RECIPES["faces"] == {"arch": "dcgan", "noise_dim": 64, "g_hidden": (128, 64, 32),
-                                    "d_hidden": (32, 64, 128), "g_output": "tanh", "m": 64, "steps": 3000, "lr": 2e-4,
+                                    "d_hidden": (32, 64, 128), "minibatch_std": True, "penalty": "r1", "gamma": 1.0,
+                                    "g_output": "tanh", "m": 64, "steps": 3000, "lr": 1e-3, "betas": (0.0, 0.99),
                                     "lr_decay_to": 1.0}
     assert cfg.ARCH_RECIPES == {("faces", "mlp"): {"g_hidden": (256, 512), "d_hidden": (512, 256),
-                                                   "g_activation": "leaky_relu"}}
-    for name in ("digits", "mnist", "faces"):
+                                                   "g_activation": "leaky_relu", "minibatch_std": False}}
+    for name in ("digits", "mnist"):
         assert gan.recipe(name, dataset_path="x").betas == (0.5, 0.999)
+    faces = gan.recipe("faces")
+    assert (faces.betas, faces.penalty, faces.gamma, faces.minibatch_std) == ((0.0, 0.99), "r1", 1.0, True)
 
 
 def test_the_categorical_and_points_recipes():
@@ -102,7 +106,8 @@ def test_recipe_adds_the_loss_pairs_settings_and_explicit_changes_win():
 def test_recipe_adds_the_architectures_settings():
     mlp = gan.recipe("faces", arch="mlp")
     assert (mlp.arch, mlp.g_hidden, mlp.d_hidden, mlp.g_activation) == ("mlp", (256, 512), (512, 256), "leaky_relu")
-    assert mlp.lr == 2e-4 and mlp.noise_dim == 64                          # the rest is the faces' recipe
+    assert mlp.lr == 1e-3 and mlp.noise_dim == 64 and mlp.penalty == "r1"   # the rest is the faces' recipe
+    assert not mlp.minibatch_std                                            # a DCGAN's layer: the MLP's D has none
     assert gan.recipe("faces").g_hidden == (128, 64, 32)
     assert gan.recipe("faces", arch="mlp", g_hidden=(64,)).g_hidden == (64,)
     assert gan.recipe("ring", arch="mlp").g_hidden == (128, 128)         # only the faces have an MLP entry

@@ -60,7 +60,8 @@ def build(config: GANConfig, check_every: int = 25) -> GAN:
         G = nn.MLP([config.noise_dim, *config.g_hidden, p_data.dim], config.g_activation, config.g_output,
                    rng=rng, backend=backend)
     if config.arch == "dcgan":
-        D = nn.dcgan_discriminator(config.d_hidden, p_data.image_shape, rng=rng, backend=backend)
+        D = nn.dcgan_discriminator(config.d_hidden, p_data.image_shape, minibatch_std=config.minibatch_std, rng=rng,
+                                   backend=backend)
     else:
         D = nn.MLP([p_data.dim, *config.d_hidden, 1], config.d_activation, rng=rng, backend=backend)
     if config.optimizer == "adam":
