@@ -588,3 +588,30 @@ def test_relu_and_leaky_relu_at_and_around_zero(backend):
     for slope in (1, 1.0, -0.1):
         with pytest.raises(ValueError, match=rf"^slope: got {slope!r}, wanted a number in \[0, 1\)"):
             ops.leaky_relu(x, slope)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_shape_ops_take_int_shapes_tensor_indices_and_default_axes(backend):
+    """An int shape for reshape and broadcast_to; an integer Tensor of rows as an index; concat's
+    default axis 0 (the Op's too); permute_dims with its own axes (not the reversal)."""
+    host = np.arange(6.0).reshape(2, 3)
+    x = minigan.tensor(host, backend=backend, dtype="float64")
+    assert ops.reshape(x, 6).shape == (6,) and ops.broadcast_to(ops.reshape(x, 6)[0], 4).shape == (4,)
+    npt.assert_array_equal(x[minigan.tensor([1, 0, 1], backend=backend)].numpy(), host[[1, 0, 1]])
+    for y in (ops.concat([x, x]), minigan.autograd.apply(ops.Concat, x, x)):
+        npt.assert_array_equal(y.numpy(), np.concatenate([host, host], axis=0))
+    cube = minigan.tensor(np.arange(24.0).reshape(2, 3, 4), backend=backend, dtype="float64")
+    npt.assert_array_equal(ops.permute_dims(cube, (1, 0, 2)).numpy(), np.arange(24.0).reshape(2, 3, 4).transpose(1, 0, 2))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_shape_ops_refuse_bad_axes_and_lists_in_their_own_words(backend):
+    """Axes past the last are refused, not wrapped ((1, 2) of a 2-D tensor would pass as (1, 0));
+    concat wants a non-empty list of Tensors."""
+    x = minigan.tensor(np.ones((2, 3)), backend=backend)
+    for axes in [(1, 2), (0, 3), (0, -3)]:
+        with pytest.raises(ValueError, match=rf"^axes: got {re.escape(repr(axes))}, wanted None or a permutation"):
+            ops.transpose(x, axes)
+    for tensors in ([], [x, np.ones((2, 3))]):
+        with pytest.raises(TypeError, match=r"^tensors: wanted a non-empty list of Tensors"):
+            ops.concat(tensors)
