@@ -55,6 +55,10 @@ MODULES = {
     "minigan/ops/reductions.py": OPS_TESTS,
     "minigan/ops/shapes.py": OPS_TESTS,
     "minigan/ops/softmax.py": OPS_TESTS,
+    "minigan/ops/batchnorm.py": ["tests/test_batchnorm.py", "tests/test_ops.py", "tests/test_second_order.py",
+                                 "-k", "batch_norm or test_batchnorm"],   # the layer's tests and the table's row
+    "minigan/ops/conv.py": ["tests/test_conv.py", "tests/test_ops.py", "tests/test_second_order.py",
+                            "-k", "conv"],   # test_conv.py and the table's three conv rows
     "minigan/losses/minimax.py": ["tests/test_losses.py", "tests/test_gan_losses.py"],
     "minigan/losses/forms.py": ["tests/test_losses.py", "tests/test_gan_losses.py"],
     "minigan/losses/__init__.py": ["tests/test_losses.py", "tests/test_gan_losses.py"],   # the checks and tables
@@ -94,6 +98,11 @@ EQUIVALENT = {
         "y.size divides x.size: n as a float is the same whole number, and grad_y / n the same numbers and dtype",
     ("minigan/ops/reductions.py", "ctx.n = x.size // builtins.max(y.size, 1) if x.size else 2"):
         "n is used only when x is empty, where grad_x has no elements whatever n is (not 0: tests pin no warning)",
+    ("minigan/ops/elementwise.py", "positive = x > 0"):
+        "only x = 0 (either sign) changes branch, and there e = exp(0) = 1: both branches give 1 / (1 + 1) = 1 / 2",
+    ("minigan/ops/shapes.py", "index = tuple(int(e) if (isinstance(e, numbers.Integral)) and False else e for e in index)"):
+        "inside a tuple a NumPy integer indexes as the int it equals, on NumPy and array-api-strict alike (checked for "
+        "int8 to uint64: picking and Scatter's assignment); only a lone one must become an int, which an earlier line does",
     (SS, "return ((logits - c).exp().sum(axis=1, keepdims=True).log() + c).reshape(-2)   # (m,)"):
         "reshape reads any negative size as 'the rest' on NumPy and array-api-strict: (m, 1) -> (m,) either way",
     (SS, "return -(ops.log_softmax(logits, ) * onehot).sum(axis=1).mean()"):

@@ -9,6 +9,8 @@
   and through a checkpoint round trip of a GAN whose generator holds a BatchNorm;
 - the penalties refuse a discriminator with batch normalisation in training mode.
 """
+import re
+
 import numpy as np
 import numpy.testing as npt
 import pytest
@@ -205,3 +207,19 @@ def test_layer_errors():
     with pytest.raises(ValueError, match="one value per channel"):
         nn.BatchNorm1d(3)(minigan.tensor(np.ones((1, 3)), dtype="float32"))
     assert nn.BatchNorm1d(3).eval()(minigan.tensor(np.ones((1, 3)), dtype="float32")).shape == (1, 3)
+
+
+# ---- pinned by mutation testing (issue 26: benchmarks/mutation.py) --------------------------------
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_batch_norm_op_defaults_to_the_batch_axis_and_refuses_bad_axes_and_eps(backend):
+    """axis 0 by default (features (m, n): one mean and variance per column); axes must name
+    existing axes (our message, not the array library's); eps must be positive."""
+    host = np.array([[1.0, 10.0], [3.0, 20.0], [8.0, 60.0]])
+    x = minigan.tensor(host, backend=backend, dtype="float64")
+    npt.assert_allclose(ops.batch_norm(x).numpy(), standardized(host, (0,), 1e-5), rtol=1e-12)
+    for axis in [(), 2, (0, 2), -1]:
+        with pytest.raises(ValueError, match=rf"^axis: got {re.escape(repr(axis))}, wanted axes of a 2-D tensor"):
+            ops.batch_norm(x, axis)
+    for eps in (0, 0.0, -1e-5):
+        with pytest.raises(ValueError, match=rf"^eps: got {eps!r}, wanted a positive number"):
+            ops.batch_norm(x, eps=eps)
