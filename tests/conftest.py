@@ -13,8 +13,18 @@ import os
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
 
+import signal  # noqa: E402
+
 import matplotlib  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
+
+# The interrupt tests send SIGINT (Ctrl-C) to the trainer, the grader and the run folders.
+# A suite started in the background by a script (`python -m pytest &`) inherits SIGINT
+# ignored, and Python then leaves it ignored, in this process and every child: those tests
+# would fail for a reason that is not minigan's. Give Ctrl-C its usual meaning back (a child
+# started from here gets the default again, and Python's KeyboardInterrupt with it).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 matplotlib.use("Agg")
 
