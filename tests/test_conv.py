@@ -326,3 +326,50 @@ def test_backend_windows_are_the_strided_windows(backend):
     if backend == "numpy":
         x = be.asarray(host)
         assert np.shares_memory(be.windows(x, (3, 2), (2, 3)), x)
+
+
+# ---- pinned by mutation testing (issue 26: benchmarks/mutation.py) --------------------------------
+def test_the_functions_defaults_are_stride_1_and_no_padding():
+    """conv2d, conv_transpose2d and conv2d_weight without stride, padding, output_padding: 1, 0, 0."""
+    rng = np.random.default_rng(0)
+    x = minigan.tensor(rng.normal(size=(2, 3, 6, 5)), dtype="float64")
+    w = minigan.tensor(rng.normal(size=(4, 3, 3, 2)), dtype="float64")
+    y = ops.conv2d(x, w)
+    assert y.shape == (2, 4, 4, 4)
+    npt.assert_allclose(y.numpy(), conv2d_loops(x.numpy(), w.numpy(), (1, 1), (0, 0)), rtol=1e-12, atol=1e-12)
+    wt = minigan.tensor(rng.normal(size=(3, 4, 3, 2)), dtype="float64")
+    yt = ops.conv_transpose2d(x, wt)
+    assert yt.shape == (2, 4, 8, 6)
+    npt.assert_allclose(yt.numpy(), conv_transpose2d_loops(x.numpy(), wt.numpy(), (1, 1), (0, 0), (0, 0)),
+                        rtol=1e-12, atol=1e-12)
+    g = minigan.tensor(rng.normal(size=(2, 4, 4, 4)), dtype="float64")
+    npt.assert_allclose(ops.conv2d_weight(x, g, (3, 2)).numpy(),
+                        ops.conv2d_weight(x, g, (3, 2), stride=1, padding=0).numpy(), rtol=0, atol=0)
+    assert ops.conv2d_weight(x, g, (3, 2)).shape == (4, 3, 3, 2)
+
+
+def test_each_error_names_the_function_and_the_argument():
+    """The start of each message: which function, which argument, what it got (and the weight layout)."""
+    x, x2 = minigan.tensor(np.ones((1, 3, 5, 5))), minigan.tensor(np.ones((1, 2, 5, 5)))
+    w, wt = minigan.tensor(np.ones((2, 3, 3, 3))), minigan.tensor(np.ones((3, 2, 3, 3)))
+    g = minigan.tensor(np.ones((1, 2, 3, 3)))
+    cases = [
+        (lambda: ops.conv2d(np.ones((1, 3, 5, 5)), w), r"conv2d: x: got ndarray, wanted a Tensor \(N, C, H, W\)"),
+        (lambda: ops.conv2d(x, np.ones((2, 3, 3, 3))), r"conv2d: w: got ndarray, wanted a Tensor \(O, C, kH, kW\)"),
+        (lambda: ops.conv_transpose2d(x, minigan.tensor(np.ones((3, 2, 3)))),
+         r"conv_transpose2d: w: got \(3, 2, 3\), wanted a Tensor \(I, O, kH, kW\)"),
+        (lambda: ops.conv_transpose2d(x2, wt), r"conv_transpose2d: x has 2 channels .* wants 3; w is \(I, O, kH, kW\)"),
+        (lambda: ops.conv_transpose2d(x, wt, bias=minigan.tensor(np.ones(3))),
+         r"conv_transpose2d: bias: got \(3,\), wanted None or a Tensor \(2,\)"),
+        (lambda: ops.conv2d_weight(x, g, 0), r"kernel: got 0, wanted an integer >= 1"),
+        (lambda: ops.conv2d_weight(x, g, 3, stride=0), r"stride: got 0, wanted an integer >= 1"),
+        (lambda: ops.conv2d_weight(x, g, 3, padding=-1), r"padding: got -1, wanted an integer >= 0"),
+        (lambda: ops.conv2d(x, w, stride=True), r"stride: got True, wanted an integer >= 1"),
+        (lambda: ops.conv2d(x, w, padding=(1,)), r"padding: got \(1,\), wanted an integer >= 0 or a pair"),
+        (lambda: ops.conv_transpose2d(x, wt, output_padding=-1), r"output_padding: got -1, wanted an integer >= 0"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ValueError, match="^" + message):
+            call()
+    with pytest.raises(TypeError, match=r"^conv2d: x has dtype float32 and w float64, wanted one dtype"):
+        ops.conv2d(minigan.tensor(np.ones((1, 3, 5, 5)), dtype="float32"), w)
