@@ -373,3 +373,52 @@ def test_each_error_names_the_function_and_the_argument():
             call()
     with pytest.raises(TypeError, match=r"^conv2d: x has dtype float32 and w float64, wanted one dtype"):
         ops.conv2d(minigan.tensor(np.ones((1, 3, 5, 5)), dtype="float32"), w)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_bias_adds_one_number_per_output_channel(backend):
+    rng = np.random.default_rng(1)
+    x = minigan.tensor(rng.normal(size=(2, 3, 4, 4)), backend=backend, dtype="float64")
+    w = minigan.tensor(rng.normal(size=(2, 3, 3, 3)), backend=backend, dtype="float64")
+    wt = minigan.tensor(rng.normal(size=(3, 2, 3, 3)), backend=backend, dtype="float64")
+    bias = np.array([0.5, -2.0])
+    b = minigan.tensor(bias, backend=backend, dtype="float64")
+    for op, weight in [(ops.conv2d, w), (ops.conv_transpose2d, wt)]:
+        plain, biased = op(x, weight, stride=2, padding=1).numpy(), op(x, weight, b, stride=2, padding=1).numpy()
+        npt.assert_allclose(biased, plain + bias[None, :, None, None], rtol=1e-12, atol=1e-12)
+
+
+def test_a_kernel_as_wide_as_the_padded_input_fits_and_a_wider_one_is_refused():
+    """n + 2 p = k: one output pixel per axis; n + 2 p < k: no window fits, a one-line error."""
+    x = minigan.tensor(np.ones((1, 3, 1, 2)), dtype="float64")
+    assert ops.conv2d(x, minigan.tensor(np.ones((2, 3, 3, 4)), dtype="float64"), padding=1).shape == (1, 2, 1, 1)
+    with pytest.raises(ValueError, match=r"^conv2d: the padded input is 3 wide on axis 2, smaller than the kernel \(4\)"):
+        ops.conv2d(x, minigan.tensor(np.ones((2, 3, 4, 4)), dtype="float64"), padding=1)
+    wt = minigan.tensor(np.ones((3, 2, 3, 3)), dtype="float64")
+    for name, value in [("stride", 0), ("padding", -1)]:
+        with pytest.raises(ValueError, match=rf"^{name}: got {value}, wanted an integer"):
+            ops.conv_transpose2d(x, wt, **{name: value})
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", ["conv2d", "conv_transpose2d", "conv2d_weight"])
+def test_a_convolution_backward_computes_only_the_gradients_wanted(name, backend):
+    """ctx.needs_grad (False for an image that is data, or a weight held fixed): None there, nothing computed."""
+    be = minigan.backend.get_backend(backend)
+    rng = np.random.default_rng(2)
+    x, w = be.asarray(rng.normal(size=(1, 2, 4, 4))), be.asarray(rng.normal(size=(2, 2, 3, 3)))
+    settings = {"stride": (1, 1), "padding": (0, 0)}
+    op, inputs = {"conv2d": (ops.Conv2d, (x, w)),
+                  "conv_transpose2d": (ops.ConvTranspose2d, (x, w)),
+                  "conv2d_weight": (ops.Conv2dWeight, (x, be.asarray(rng.normal(size=(1, 2, 2, 2)))))}[name]
+    if name == "conv_transpose2d":
+        settings["output_padding"] = (0, 0)
+    if name == "conv2d_weight":
+        settings["kernel"] = (3, 3)
+    ctx = minigan.autograd.Context(be)
+    y = op.forward(ctx, *inputs, **settings)
+    for needs in [(True, False), (False, True)]:
+        ctx.needs_grad = needs
+        grads = op.backward(ctx, be.asarray(np.ones(tuple(y.shape))))
+        assert [g is None for g in grads] == [not n for n in needs]
+        assert [tuple(g.shape) for g, n in zip(grads, needs) if n] == [tuple(i.shape) for i, n in zip(inputs, needs) if n]
