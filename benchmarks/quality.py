@@ -87,6 +87,8 @@ gan.schedules and scored every 250 steps:
     the same + minibatch_std=True (built as recipe("faces"))     65   0.304    240             94   0.476     49
       ... continued: step 750: 97 combos, 0.544 recognizable, Frechet 56; step 1,000: 98, 0.524, 87
     the recipe, seed 1                                           45   0.479    562             79   0.478    120
+    the recipe + lr decayed to 0.1 of it by step 1,000, seed 0   23   0.427    477             82   0.447    102
+      ... continued: step 750: 91 combos, 0.482 recognizable, Frechet 87; step 1,000: 91, 0.457, 54
 
 (a): in the first two (a) rows the probe swapped in a D with the layer after building, so
 its initial weights differ from those recipe("faces") now draws. R1 alone with the old
@@ -98,7 +100,10 @@ combinations at step 500 (68 against 57) and fewer at 250 (49 against 60): one s
 result. recipe("faces") now has all three; built as the recipe builds it (D's weights drawn
 in their usual place) it covered 94 at step 500 and 98 at 1,000 on seed 0, while the
 recognizable fraction stayed near one half (0.48 to 0.54 from step 500 to 1,000).
-On seed 1 it covered 79 at step 500, recognizable 0.48.
+This benchmark, ``--dataset faces --seeds 0 --arch dcgan --budget 600`` (2026-12-07, load
+2 to 3, niced), ran 2,000 steps of it in 610.4 s: recognizable 0.620, 100/100 combinations,
+Frechet 11.49 (floor 0.60). On seed 1 it covered 79 at step 500, recognizable 0.48. Decaying the lr tenfold over 1,000
+steps did not raise the recognizable fraction (0.46 at step 1,000 on seed 0).
 Not measured: TTUR, other gammas, batch sizes, narrower nets, the full 3,000 steps, seeds
 2 to 4, quiet cores.
 
