@@ -361,10 +361,12 @@ def test_each_error_names_the_function_and_the_argument():
         (lambda: ops.conv_transpose2d(x2, wt), r"conv_transpose2d: x has 2 channels .* wants 3; w is \(I, O, kH, kW\)"),
         (lambda: ops.conv_transpose2d(x, wt, bias=minigan.tensor(np.ones(3))),
          r"conv_transpose2d: bias: got \(3,\), wanted None or a Tensor \(2,\)"),
+        (lambda: ops.conv_transpose2d(x, wt, bias=np.ones(2)), r"conv_transpose2d: bias: got ndarray, wanted None"),
         (lambda: ops.conv2d_weight(x, g, 0), r"kernel: got 0, wanted an integer >= 1"),
         (lambda: ops.conv2d_weight(x, g, 3, stride=0), r"stride: got 0, wanted an integer >= 1"),
         (lambda: ops.conv2d_weight(x, g, 3, padding=-1), r"padding: got -1, wanted an integer >= 0"),
         (lambda: ops.conv2d(x, w, stride=True), r"stride: got True, wanted an integer >= 1"),
+        (lambda: ops.conv2d(x, w, stride=1.5), r"stride: got 1.5, wanted an integer >= 1"),
         (lambda: ops.conv2d(x, w, padding=(1,)), r"padding: got \(1,\), wanted an integer >= 0 or a pair"),
         (lambda: ops.conv_transpose2d(x, wt, output_padding=-1), r"output_padding: got -1, wanted an integer >= 0"),
     ]
