@@ -103,6 +103,16 @@ EQUIVALENT = {
     ("minigan/ops/shapes.py", "index = tuple(int(e) if (isinstance(e, numbers.Integral)) and False else e for e in index)"):
         "inside a tuple a NumPy integer indexes as the int it equals, on NumPy and array-api-strict alike (checked for "
         "int8 to uint64: picking and Scatter's assignment); only a lone one must become an int, which an earlier line does",
+    ("minigan/ops/conv.py", "return y if bias is None else y + bias.reshape(bias.shape[0], 1, 1)   # one number per channel"):
+        "y is 4-D (N, O, Ho, Wo): a (O, 1, 1) bias broadcasts as (1, O, 1, 1), along the same channel axis",
+    ("minigan/ops/conv.py", "return xp.reshape(xp.permute_dims(w, (0, 2, 3, 1)), (w.shape[0], -2))"):
+        "reshape reads any negative size as 'the rest' on NumPy and array-api-strict (and weight_rows sees arrays only)",
+    ("minigan/ops/conv.py", "out = xp.zeros((n, h_out + 3 * p_h, w_out + 2 * p_w, c), dtype=cols.dtype)     # channels last"):
+        "a buffer p_h rows taller at the bottom: no window reaches them ((h - 1) s + k <= Ho + 2 p) and the crop "
+        "[p_h : p_h + Ho] cuts them off",
+    ("minigan/ops/conv.py", "out = xp.zeros((n, h_out + 2 * p_h, w_out + 3 * p_w, c), dtype=cols.dtype)     # channels last"):
+        "a buffer p_w columns wider at the right: no window reaches them ((w - 1) s + k <= Wo + 2 p) and the crop "
+        "[p_w : p_w + Wo] cuts them off",
     (SS, "return ((logits - c).exp().sum(axis=1, keepdims=True).log() + c).reshape(-2)   # (m,)"):
         "reshape reads any negative size as 'the rest' on NumPy and array-api-strict: (m, 1) -> (m,) either way",
     (SS, "return -(ops.log_softmax(logits, ) * onehot).sum(axis=1).mean()"):
