@@ -20,6 +20,10 @@ grad_x D(x_i), because D(x_j) does not depend on x_i for j != i. That holds for 
 that treats samples one at a time: not for batch normalisation in training mode, whose
 batch statistics make every D(x_j) depend on every x_i, so a D holding one is refused
 (docs/math/convolution.md#batch-normalisation-and-gradient-penalties).
+The minibatch standard deviation (nn.MinibatchStd, in the faces recipe) mixes the samples
+too, through one feature, the batch's mean standard deviation s: row i then also holds
+(sum_j dD(x_j)/ds) ds/dx_i. It is allowed: the penalty is then on the rows of the summed
+scores' gradient, as StyleGAN2's R1 is with the same layer, not on each sample's alone.
 """
 from __future__ import annotations
 
