@@ -28,7 +28,7 @@ ProGAN takes sigma over groups of 4 images; here the group is the whole minibatc
 simplest form. Every output then depends on every image: D(x_i) is no longer a function
 of x_i alone, so evaluate D on whole minibatches (Algorithm 1 does). The gradient
 penalties still run (they differentiate the summed scores, as StyleGAN2 does with this
-layer), but their per-sample gradient then includes the small term through s.
+layer), but their per-sample gradient then includes the term through s (losses/penalties.py).
 """
 from __future__ import annotations
 
