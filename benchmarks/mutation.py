@@ -28,7 +28,6 @@ import argparse
 import configparser
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
