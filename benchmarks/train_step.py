@@ -23,7 +23,7 @@ PyTorch step: D's parameters frozen in G's step) run with their libraries'
 defaults. All run in this one process and interleaved (for each repeat: every config, and
 in it each variant, one block of ``iters`` iterations each, in an order shuffled afresh
 for each repeat from a fixed seed), so a burst of load from elsewhere hits them all alike; each block sets its own thread count and gives it back.
-The policy's first probe (48 steps) runs during the warm-up, as a start-up cost; its later
+The policy's first probe (12 or more steps per thread count, at least 0.1 s each) runs during the warm-up, as a start-up cost; its later
 probes are timed.
 ``--busy`` starts a busy-loop process on one core first and ends it, by its pid, after. Reported: the median over repeats of iterations per
 second, and the ratios of those medians. The machine is shared: quote ratios from one run,
